@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Initial verbs for the pci area; the area's work replaces this file. */
+
+#include "ctl.h"
+
+int verb_pci(Ctl *c, int argc, char **argv) {
+        fprintf(stderr, "hwsecctl pci: not available in this build.\n");
+        return EXIT_FAILED;
+}
