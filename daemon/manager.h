@@ -95,3 +95,19 @@ AREA_HOOKS(pci);
 int psp_area_append_checks(Manager *m, sd_bus_message *reply);
 int psp_area_append_check_summary(Manager *m, sd_bus_message *reply);
 int psp_area_describe_checks(Manager *m, json_object *root);
+
+/* What other areas may read from the PSP area (implemented in daemon/psp). */
+typedef struct PspSnapshot {
+        bool present;                   /* the PSP PCI function and /dev/sev exist */
+        bool sev_status_valid;          /* SEV_PLATFORM_STATUS answered */
+        uint8_t sev_state;              /* 0 UNINIT, 1 INIT, 2 WORKING */
+        uint32_t sev_guest_count;
+        bool snp_status_valid;          /* SNP_PLATFORM_STATUS answered */
+        bool snp_initialized;
+        uint32_t snp_guest_count;
+        bool ciphertext_hiding_cap;     /* SNP status bit: BIOS capability */
+        bool ciphertext_hiding_en;      /* SNP status bit: enabled at SNP_INIT_EX */
+        bool sfs_present;               /* /dev/sfs exists */
+} PspSnapshot;
+
+void psp_area_snapshot(Manager *m, PspSnapshot *ret);
