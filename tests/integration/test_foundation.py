@@ -350,3 +350,25 @@ def test_corrupt_state_file_is_set_aside_and_reported(host, bus, daemon):
     assert len(aside) == 1 and aside[0].read_text() == '{"version": 1, "asid": '
     assert d.get('/org/hwsecd1', MANAGER, 'State') == 'degraded'
     assert 'MESSAGE_ID=0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a03' in d.log()
+
+
+def test_sd_notify_ready_and_watchdog_pings(host, bus, daemon):
+    sock_path = host.root / 'notify.sock'
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(str(sock_path))
+    s.settimeout(scaled(5))
+    try:
+        d = daemon(host, extra_env={'NOTIFY_SOCKET': str(sock_path), 'WATCHDOG_USEC': '200000'})
+        seen = []
+        deadline = time.monotonic() + scaled(5)
+        while time.monotonic() < deadline and not ('READY=1' in seen and seen.count('WATCHDOG=1') >= 2):
+            for line in s.recv(4096).decode().splitlines():
+                seen.append(line)
+        assert 'READY=1' in seen
+        assert seen.count('WATCHDOG=1') >= 2, seen
+        d.stop()
+        stopping = s.recv(4096).decode()
+        while 'STOPPING=1' not in stopping:
+            stopping = s.recv(4096).decode()
+    finally:
+        s.close()
