@@ -10,7 +10,7 @@
 #           fails above HWSECD_MAX_EXPOSURE (default 1.5).
 set -euo pipefail
 
-mode=$1 unit=$2 hwsecd=$3
+mode=$1 unit=$2 hwsecd=$(realpath "$3")
 max_exposure=${HWSECD_MAX_EXPOSURE:-1.5}
 
 command -v systemd-analyze >/dev/null || { echo "systemd-analyze not found (package systemd)" >&2; exit 1; }
