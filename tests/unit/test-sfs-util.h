@@ -3,6 +3,7 @@
 
 /* Tiny assertion helpers shared by the test-sfs-*.c unit tests. */
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
