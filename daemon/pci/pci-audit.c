@@ -163,7 +163,7 @@ int pci_audit_host_from_proc(PciTopology *t, const char *proc_dir) {
 static const PciDev *config_gap(const PciDev *d) {
         unsigned guard = 0;
         for (const PciDev *x = d; x && guard++ < 256; x = x->bus ? x->bus->self : NULL) {
-                if (x->cfg_size < 64 || (pci_dev_is_pcie(x) && x->cfg_size < 4096))
+                if (x->cfg_size < 256 || (pci_dev_is_pcie(x) && x->cfg_size < 4096))
                         return x;
                 if (!x->bus)
                         break;

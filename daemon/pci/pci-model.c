@@ -568,7 +568,8 @@ int pci_topology_probe_order(PciTopology *t, PciDev **roots, size_t n_roots, Pci
         if (r < 0)
                 goto fail;
 
-        qsort(c.vfs, c.n_vfs, sizeof(PciDev *), cmp_dev);
+        if (c.n_vfs > 0)
+                qsort(c.vfs, c.n_vfs, sizeof(PciDev *), cmp_dev);
         for (size_t i = 0; i < c.n_vfs; i++) {
                 r = array_append(&c.out, &c.n, &c.allocated, c.vfs[i]);
                 if (r < 0)
