@@ -230,11 +230,19 @@ static int add_group_causes(PciGroup *g, char ***reasons) {
 static const char *dev_via(PciDev *d) {
         if (d->via)
                 return d->via;
+        /* the lowest-addressed member that names one, so the text does not depend on the
+         * order devices joined the group */
         PciGroup *g = d->group[PCI_GROUPING_ISOLATION];
-        for (size_t i = 0; g && i < g->n_members; i++)
-                if (g->members[i]->via && !g->members[i]->inherited)
-                        return g->members[i]->via;
-        return NULL;
+        const PciDev *best = NULL;
+        for (size_t i = 0; g && i < g->n_members; i++) {
+                const PciDev *m = g->members[i];
+                if (!m->via || m->inherited)
+                        continue;
+                if (!best || pci_addr_key(m->domain, m->bus_nr, m->dev, m->func) <
+                             pci_addr_key(best->domain, best->bus_nr, best->dev, best->func))
+                        best = m;
+        }
+        return best ? best->via : NULL;
 }
 
 static int dev_verdict(PciTopology *t, PciDev *d) {
@@ -469,6 +477,11 @@ static int collect_group_members(PciTopology *t, PciDev *d, PciDev ***set, size_
 }
 
 int pci_audit_update(PciTopology *t, PciDev **touched, size_t n_touched, PciDev ***ret_affected, size_t *ret_n) {
+        return pci_audit_update_extra(t, touched, n_touched, NULL, 0, ret_affected, ret_n);
+}
+
+int pci_audit_update_extra(PciTopology *t, PciDev **touched, size_t n_touched, PciDev **extra, size_t n_extra,
+                           PciDev ***ret_affected, size_t *ret_n) {
         _cleanup_free_ PciDev **roots = NULL, **region = NULL, **affected = NULL;
         size_t n_roots = 0, a_roots = 0, n_region = 0, n_aff = 0, a_aff = 0;
         int r;
@@ -479,7 +492,8 @@ int pci_audit_update(PciTopology *t, PciDev **touched, size_t n_touched, PciDev 
                         return r;
         }
         /* shallow roots first, so parents are grouped before the devices below them */
-        qsort(roots, n_roots, sizeof(PciDev *), cmp_depth);
+        if (n_roots > 0)
+                qsort(roots, n_roots, sizeof(PciDev *), cmp_depth);
         r = pci_topology_probe_order(t, roots, n_roots, &region, &n_region);
         if (r < 0)
                 return r;
@@ -490,6 +504,14 @@ int pci_audit_update(PciTopology *t, PciDev **touched, size_t n_touched, PciDev 
                 region[i]->stamp = stamp;
         for (size_t i = 0; i < n_region; i++) {
                 r = roots_append(&affected, &n_aff, &a_aff, region[i]);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < n_extra; i++) {
+                if (extra[i]->stamp == stamp)
+                        continue;
+                extra[i]->stamp = stamp;
+                r = roots_append(&affected, &n_aff, &a_aff, extra[i]);
                 if (r < 0)
                         return r;
         }
@@ -520,6 +542,37 @@ int pci_audit_update(PciTopology *t, PciDev **touched, size_t n_touched, PciDev 
                 *ret_n = n_aff;
         }
         return 0;
+}
+
+int pci_audit_remove(PciTopology *t, PciDev *d, char ***ret_removed, PciDev ***ret_affected, size_t *ret_n) {
+        _cleanup_free_ PciDev **roots = NULL, **peers = NULL, **below = NULL;
+        size_t n_roots = 0, a_roots = 0, n_peers = 0, a_peers = 0, n_below = 0;
+        int r;
+
+        /* what d and everything below it shared groups with, and the bus it leaves */
+        r = pci_topology_probe_order(t, &d, 1, &below, &n_below);
+        if (r < 0)
+                return r;
+        unsigned stamp = ++t->stamp;
+        for (size_t i = 0; i < n_below; i++)
+                below[i]->stamp = stamp;
+        for (size_t i = 0; i < n_below; i++) {
+                r = collect_group_members(t, below[i], &peers, &n_peers, &a_peers, stamp);
+                if (r < 0)
+                        return r;
+        }
+        r = pci_audit_region_for(t, d, &roots, &n_roots, &a_roots);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_roots; i++)
+                if (roots[i] == d)
+                        roots[i--] = roots[--n_roots];
+        for (size_t i = 0; i < n_below; i++)
+                pci_kgroups_remove_address(t, below[i]->address, below[i]->kernel_group);
+        r = pci_topology_remove_device(t, d, ret_removed);
+        if (r < 0)
+                return r;
+        return pci_audit_update_extra(t, roots, n_roots, peers, n_peers, ret_affected, ret_n);
 }
 
 char **pci_audit_companions(PciTopology *t, PciDev *d) {

@@ -26,6 +26,11 @@ int pci_audit_verdicts(PciTopology *t, PciDev **list, size_t n);
  * bridge's subtree, or their slot on a root bus), and the verdicts of everything whose
  * groups may have changed. Returns the affected devices (newly allocated) when asked. */
 int pci_audit_update(PciTopology *t, PciDev **touched, size_t n_touched, PciDev ***ret_affected, size_t *ret_n);
+int pci_audit_update_extra(PciTopology *t, PciDev **touched, size_t n_touched, PciDev **extra, size_t n_extra,
+                           PciDev ***ret_affected, size_t *ret_n);
+/* Removes d (and everything below it) and updates what depended on it. The removed addresses
+ * go to *ret_removed, the devices whose results may have changed to *ret_affected. */
+int pci_audit_remove(PciTopology *t, PciDev *d, char ***ret_removed, PciDev ***ret_affected, size_t *ret_n);
 /* The region roots for a device that changed (or the parent of one that was removed). */
 int pci_audit_region_for(PciTopology *t, PciDev *d, PciDev ***roots, size_t *n_roots, size_t *allocated);
 
