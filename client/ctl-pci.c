@@ -547,8 +547,13 @@ static int daemon_audit(Ctl *c, json_object **ret) {
                 json_object_object_add(doc, "summary", json_object_get(json_object_array_get_idx(summary, 0)));
         else
                 json_object_object_add(doc, "summary", json_object_get(summary));
-        if (json_object_object_get_ex(all, "KernelGroupMembers", &v))
-                json_object_object_add(doc, "kernel_groups", json_object_get(v));
+        if (json_object_object_get_ex(all, "KernelGroups", &v)) {
+                /* a(isas): number, type, devices */
+                json_object *kg = json_object_new_array();
+                for (size_t i = 0; i < json_object_array_length(v); i++)
+                        json_object_array_add(kg, json_object_get(json_object_array_get_idx(json_object_array_get_idx(v, i), 2)));
+                json_object_object_add(doc, "kernel_groups", kg);
+        }
         if (json_object_object_get_ex(all, "PredictedKernelGroups", &v))
                 json_object_object_add(doc, "predicted_kernel_groups", json_object_get(v));
         if (json_object_object_get_ex(all, "IsolationGroups", &v))

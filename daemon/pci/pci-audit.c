@@ -19,7 +19,17 @@ static char *strdupf(const char *fmt, ...) {
         return s;
 }
 
-static bool strv_equal(char **a, char **b) {
+static int cmp_strp(const void *a, const void *b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+void pci_strv_sort(char **l) {
+        size_t n = strv_length(l);
+        if (n > 1)
+                qsort(l, n, sizeof(char *), cmp_strp);
+}
+
+bool pci_strv_equal(char **a, char **b) {
         size_t na = strv_length(a), nb = strv_length(b);
         if (na != nb || (!a) != (!b))
                 return false;
@@ -327,7 +337,7 @@ static int dev_verdict(PciTopology *t, PciDev *d) {
                         v = PCI_VERDICT_ISOLATED;
                         r = strv_push(&reasons, strdupf("%s is alone in %s and no other device can reach it.", d->address, kname));
                 }
-                if (r >= 0 && !predicted && !strv_equal(pred, kern)) {
+                if (r >= 0 && !predicted && !pci_strv_equal(pred, kern)) {
                         _cleanup_free_ char *pl = join_english(pred);
                         r = strv_push(&reasons, strdupf("The kernel's group differs from the one predicted from config "
                                                         "space (%s): a device quirk, DMA alias or kernel option that "
@@ -345,12 +355,12 @@ static int dev_verdict(PciTopology *t, PciDev *d) {
                                 return r;
                 }
 
-        if (v != d->verdict || !strv_equal(reasons, d->reasons))
+        if (v != d->verdict || !pci_strv_equal(reasons, d->reasons))
                 d->changed |= PCI_CHANGED_VERDICT;
-        if (!strv_equal(iso, d->iso_members) || !strv_equal(pred, d->pred_members))
+        if (!pci_strv_equal(iso, d->iso_members) || !pci_strv_equal(pred, d->pred_members))
                 d->changed |= PCI_CHANGED_GROUPS;
         char **k = predicted ? NULL : kern;
-        if (!strv_equal(k, d->kernel_members))
+        if (!pci_strv_equal(k, d->kernel_members))
                 d->changed |= PCI_CHANGED_KGROUP;
 
         d->verdict = v;

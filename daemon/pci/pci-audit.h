@@ -38,6 +38,10 @@ int pci_audit_region_for(PciTopology *t, PciDev *d, PciDev ***roots, size_t *n_r
  * one when the kernel's is unknown) and its isolation group, sorted, d included. */
 char **pci_audit_companions(PciTopology *t, PciDev *d);
 
+/* strv helpers */
+bool pci_strv_equal(char **a, char **b);
+void pci_strv_sort(char **l);
+
 /* Counts for the summary. */
 unsigned pci_audit_count_verdict(const PciTopology *t, PciVerdict v);
 
