@@ -113,7 +113,7 @@ static const char *prop_key(const char *prop) {
 }
 
 static int daemon_devices(Ctl *c, json_object **ret) {
-        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         json_object *all = NULL, *devs;
         int r;
 
@@ -246,9 +246,9 @@ static void print_node(TreeCtx *x, const char *addr, json_object *d, const char 
                         kids[j - 1] = s;
                 }
         for (size_t i = 0; i < n; i++) {
-                json_object *kd;
-                if (json_object_object_get_ex(x->devs, kids[i], &kd))
-                        print_node(x, kids[i], kd, np, i + 1 == n, depth + 1);
+                json_object *child;
+                if (json_object_object_get_ex(x->devs, kids[i], &child))
+                        print_node(x, kids[i], child, np, i + 1 == n, depth + 1);
         }
 }
 
@@ -268,14 +268,14 @@ static void print_tree(json_object *devs) {
                 }
         const char *bus = NULL;
         for (size_t i = 0; i < n; i++) {
-                json_object *d;
+                json_object *node;
                 if (!bus || !strneq(bus, roots[i], 7)) {
                         bus = roots[i];
                         printf("[%.7s]\n", bus);
                 }
                 bool last = i + 1 == n || !strneq(roots[i + 1], roots[i], 7);
-                if (json_object_object_get_ex(devs, roots[i], &d))
-                        print_node(&x, roots[i], d, " ", last, 0);
+                if (json_object_object_get_ex(devs, roots[i], &node))
+                        print_node(&x, roots[i], node, " ", last, 0);
         }
         printf("(I<n>* = isolation group shared with other devices)\n");
         strv_free(x.iso_heads);
@@ -391,7 +391,7 @@ static int verb_check_device(Ctl *c, int argc, char **argv) {
                 return r;
         }
 
-        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_strv_free_ char **reasons = NULL;
         const char *verdict;
         r = ctl_call(c, PCI_PATH, PCI_IFACE, "CheckAssignable", &reply, "s", a.address);
@@ -514,7 +514,7 @@ static int time_update(PciTopology *t, const char *address, unsigned repeat) {
 }
 
 static int daemon_audit(Ctl *c, json_object **ret) {
-        _cleanup_bus_message_ sd_bus_message *reply = NULL, *props = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *props = NULL;
         json_object *summary = NULL, *all = NULL, *devs = NULL, *doc;
         int r;
 

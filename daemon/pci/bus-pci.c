@@ -4,6 +4,7 @@
 
 #include "bus-errors.h"
 #include "bus-util.h"
+#include "fileio.h"
 #include "log.h"
 #include "pci-area.h"
 
@@ -563,7 +564,7 @@ static const sd_bus_vtable pci_vtable[] = {
         SD_BUS_PROPERTY("HostFindings", "a(sss)", prop_host_findings, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Iommu", "s", prop_iommu, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Summary", "a{su}", prop_summary, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Statistics", "a{st}", prop_statistics, 0, SD_BUS_VTABLE_PROPERTY_EMITS_NO_SIGNAL),
+        SD_BUS_PROPERTY("Statistics", "a{st}", prop_statistics, 0, 0),
         SD_BUS_METHOD_WITH_ARGS("Audit", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{su}", summary), method_audit,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CheckAssignable", SD_BUS_ARGS("s", address),

@@ -196,10 +196,48 @@ static int scan_into(PciTopology *t, struct pci_access *a) {
         return 0;
 }
 
+/* The only places that call into libpci: each under its own jump buffer, with no local state
+ * that a longjmp could leave inconsistent. */
+static int libpci_scan(struct pci_access *a, PciTopology *t) {
+        sigjmp_buf jb;
+        int r;
+
+        if (sigsetjmp(jb, 0)) {
+                libpci_jump = NULL;
+                return -EBADMSG;
+        }
+        libpci_jump = &jb;
+        pci_init(a);
+        pci_scan_bus(a);
+        r = scan_into(t, a);
+        libpci_jump = NULL;
+        return r;
+}
+
+static struct pci_dev *volatile libpci_single;
+
+static int libpci_read_one(struct pci_access *a, PciDev *d) {
+        sigjmp_buf jb;
+
+        if (sigsetjmp(jb, 0)) {
+                libpci_jump = NULL;
+                if (libpci_single)
+                        pci_free_dev(libpci_single);
+                libpci_single = NULL;
+                return -EIO;
+        }
+        libpci_jump = &jb;
+        libpci_single = pci_get_dev(a, (int) d->domain, d->bus_nr, d->dev, d->func);
+        decode_device(libpci_single, d);
+        pci_free_dev(libpci_single);
+        libpci_single = NULL;
+        libpci_jump = NULL;
+        return 0;
+}
+
 int pci_topology_load_dump(const char *path, PciTopology **ret, char **ret_error) {
         _cleanup_(pci_topology_freep) PciTopology *t = NULL;
-        struct pci_access *volatile a = NULL;
-        sigjmp_buf jb;
+        struct pci_access *a;
         struct stat st;
         int r;
 
@@ -217,20 +255,12 @@ int pci_topology_load_dump(const char *path, PciTopology **ret, char **ret_error
         a = access_new();
         if (!a)
                 return -ENOMEM;
-        if (sigsetjmp(jb, 0)) {
-                libpci_jump = NULL;
-                set_error(ret_error, "Cannot read dump %s: %s.", path, libpci_error);
-                pci_cleanup(a);
-                return -EBADMSG;
-        }
-        libpci_jump = &jb;
         a->method = PCI_ACCESS_DUMP;
         pci_set_param(a, (char *) "dump.name", (char *) path);
-        pci_init(a);
-        pci_scan_bus(a);
-        r = scan_into(t, a);
-        libpci_jump = NULL;
+        r = libpci_scan(a, t);
         pci_cleanup(a);
+        if (r == -EBADMSG)
+                return set_error(ret_error, "Cannot read dump %s: %s.", path, libpci_error), r;
         if (r < 0)
                 return set_error(ret_error, "Cannot read dump %s: %s.", path, strerror(-r)), r;
         if (t->n_devices == 0)
@@ -339,8 +369,7 @@ void pci_topology_release_access(PciTopology *t) {
 
 int pci_topology_load_sysfs(const char *sysfs_dir, PciTopology **ret, char **ret_error) {
         _cleanup_(pci_topology_freep) PciTopology *t = NULL;
-        struct pci_access *volatile a = NULL;
-        sigjmp_buf jb;
+        struct pci_access *a;
         int r;
 
         t = pci_topology_new();
@@ -367,22 +396,14 @@ int pci_topology_load_sysfs(const char *sysfs_dir, PciTopology **ret, char **ret
         a = access_new();
         if (!a)
                 return -ENOMEM;
-        if (sigsetjmp(jb, 0)) {
-                libpci_jump = NULL;
-                set_error(ret_error, "Cannot read PCI devices from %s: %s.", t->sysfs_bus_pci, libpci_error);
-                pci_cleanup(a);
-                return -EIO;
-        }
-        libpci_jump = &jb;
         a->method = PCI_ACCESS_SYS_BUS_PCI;
         a->buscentric = 1;  /* config space only: no resource/irq files needed */
         pci_set_param(a, (char *) "sysfs.path", t->sysfs_bus_pci);
-        pci_init(a);
-        pci_scan_bus(a);
-        r = scan_into(t, a);
-        libpci_jump = NULL;
+        r = libpci_scan(a, t);
         if (r < 0) {
                 pci_cleanup(a);
+                if (r == -EBADMSG)
+                        return set_error(ret_error, "Cannot read PCI devices from %s: %s.", t->sysfs_bus_pci, libpci_error), -EIO;
                 return set_error(ret_error, "Cannot read PCI devices: %s.", strerror(-r)), r;
         }
         /* Keep the handle for single-device re-reads; free the scanned list. */
@@ -459,9 +480,7 @@ static unsigned update_in_place(PciDev *old, PciDev *n) {
 int pci_topology_refresh_device(PciTopology *t, const char *address, PciDev **ret) {
         uint32_t domain;
         uint8_t bus, dev, func;
-        sigjmp_buf jb;
-        PciDev *volatile d = NULL;
-        struct pci_dev *volatile p = NULL;
+        PciDev *d;
         int r;
 
         if (!t->pacc || !t->sysfs_bus_pci)
@@ -479,20 +498,12 @@ int pci_topology_refresh_device(PciTopology *t, const char *address, PciDev **re
         d = pci_dev_new(domain, bus, dev, func);
         if (!d)
                 return -ENOMEM;
-        if (sigsetjmp(jb, 0)) {
-                libpci_jump = NULL;
+        r = libpci_read_one(t->pacc, d);
+        if (r < 0) {
                 log_warning("Cannot read PCI device %s: %s", address, libpci_error);
-                if (p)
-                        pci_free_dev(p);
                 pci_dev_free(d);
-                return -EIO;
+                return r;
         }
-        libpci_jump = &jb;
-        p = pci_get_dev(t->pacc, (int) domain, bus, dev, func);
-        decode_device(p, d);
-        pci_free_dev(p);
-        p = NULL;
-        libpci_jump = NULL;
 
         r = read_sysfs_extras(t, d);
         if (r < 0) {
