@@ -22,7 +22,7 @@ enum {
 /* Quiet time after the last uevent before the queue is processed, and the longest a queued
  * event waits while a storm goes on. */
 #define PCI_SETTLE_USEC (25 * USEC_PER_MSEC)
-#define PCI_SETTLE_MAX_USEC (250 * USEC_PER_MSEC)
+#define PCI_SETTLE_MAX_USEC (1000 * USEC_PER_MSEC)
 
 struct PciArea {
         Manager *m;

@@ -23,6 +23,7 @@ Helpers for tests: add_vfs(host, n), remove_device(host, addr), set_acs_ctrl(hos
 
 import pathlib
 import struct
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / 'tests' / 'fixtures' / 'pci'
@@ -121,6 +122,7 @@ class PciSim:
         self.paths = {}         # address -> syspath
         self.configs = {}       # address -> bytearray
         self.groups = {}
+        self.virtfns = {}
         self.next_group = 100
 
     # -- building --
@@ -267,11 +269,50 @@ class PciSim:
         for i in range(n):
             rid = pf_rid + offset + i * stride
             addr = f'0000:{rid >> 8:02x}:{(rid >> 3) & 0x1f:02x}.{rid & 7}'
-            self.add(addr, vf_cfg, parent, None, self.next_group, physfn=pf)
+            self.add_quiet(addr, vf_cfg, parent, self.next_group if self.host.opts.get('pci_iommu', True) else None,
+                           physfn=pf)
             self.next_group += 1
             added.append(addr)
+        # the kernel's order: one "add" per VF, then "change" on the PF
+        for i, addr in enumerate(added):
+            self.tb.uevent(self.paths[addr], 'add')
+            if i % 4 == 3:
+                # umockdev delivers over unix datagram sockets (net.unix.max_dgram_qlen is often
+                # 10) and aborts on EAGAIN: let the daemon drain its queue
+                time.sleep(0.002)
         self.tb.uevent(self.paths[pf], 'change')
         return added
+
+    def add_quiet(self, addr, cfg, parent_path, group=None, physfn=None):
+        """Like add(), but builds the sysfs entry by hand without a uevent, so that a storm can be
+        announced afterwards in one tight loop, as a kernel does (umockdev's add_device emits its
+        "add" before the attributes exist and takes ~20 ms per device)."""
+        vendor = u16(self.configs[physfn], 0) if physfn else u16(cfg, 0)
+        off = find_ext_cap(self.configs[physfn], 0x10) if physfn else None
+        device = u16(self.configs[physfn], off + 0x1a) if off else u16(cfg, 2)
+        cls = cfg[0x0b] << 16 | cfg[0x0a] << 8 | cfg[0x09]
+        path = f'{parent_path}/{addr}'
+        d = self.host.sysroot / path.lstrip('/')
+        d.mkdir()
+        for k, v in (('vendor', f'0x{vendor:04x}'), ('device', f'0x{device:04x}'), ('class', f'0x{cls:06x}'),
+                     ('subsystem_vendor', '0x0000'), ('subsystem_device', '0x0000'), ('revision', '0x00'),
+                     ('irq', '0'), ('enable', '1')):
+            (d / k).write_text(v + '\n')
+        (d / 'config').write_bytes(bytes(cfg))
+        (d / 'uevent').write_text(f'PCI_CLASS={cls:X}\nPCI_ID={vendor:04X}:{device:04X}\nPCI_SLOT_NAME={addr}\n')
+        (d / 'subsystem').symlink_to(self.host.sys_path('bus/pci'))
+        self.host.sys_path(f'bus/pci/devices/{addr}').symlink_to(d)
+        self.paths[addr] = path
+        self.configs[addr] = bytearray(cfg)
+        if physfn is not None:
+            pf_dir = self.host.sysroot / self.paths[physfn].lstrip('/')
+            (d / 'physfn').symlink_to(pf_dir)
+            idx = self.virtfns.get(physfn, 0)
+            (pf_dir / f'virtfn{idx}').symlink_to(d)
+            self.virtfns[physfn] = idx + 1
+        if group is not None:
+            self.set_group(addr, group)
+        return path
 
     def remove(self, addr):
         path = self.paths.pop(addr)
