@@ -83,10 +83,9 @@ static int offline_load(const PciArgs *a, PciTopology **ret) {
                         return -EXIT_FAILED;
                 }
         }
-        r = pci_audit_full(t);
+        /* host findings first: they add to the verdicts' reasons (acs-override) */
+        r = pci_audit_host(t, cmdline);
         if (r >= 0)
-                r = pci_audit_host(t, cmdline);
-        if (r >= 0)   /* host findings can change verdicts (acs-override) */
                 r = pci_audit_full(t);
         if (r < 0) {
                 fprintf(stderr, "hwsecctl: audit failed: %s\n", strerror(-r));

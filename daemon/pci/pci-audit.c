@@ -187,24 +187,34 @@ static char **kernel_members(PciTopology *t, PciDev *d, bool *ret_predicted) {
                 PciKernelGroup *g = pci_kgroups_get(t, d->kernel_group);
                 if (!g)
                         return NULL;
-                char **l = NULL;
-                STRV_FOREACH(a, g->addresses)
-                        if (strv_extend(&l, *a) < 0) {
+                size_t n = strv_length(g->addresses);
+                char **l = calloc(n + 1, sizeof(char *));
+                if (!l)
+                        return NULL;
+                for (size_t i = 0; i < n; i++)
+                        if (!(l[i] = strdup(g->addresses[i]))) {
                                 strv_free(l);
                                 return NULL;
                         }
-                /* sort */
-                size_t n = strv_length(l);
-                for (size_t i = 1; i < n; i++)
-                        for (size_t j = i; j > 0 && strcmp(l[j - 1], l[j]) > 0; j--) {
-                                char *x = l[j];
-                                l[j] = l[j - 1];
-                                l[j - 1] = x;
-                        }
+                pci_strv_sort(l);
                 return l;
         }
         *ret_predicted = true;
         return pci_group_addresses(d->group[PCI_GROUPING_PREDICTED]);
+}
+
+/* Elements of sorted a that are not in sorted b; *ret stays NULL when there are none. */
+static int sorted_difference(char **a, char **b, char ***ret) {
+        size_t na = strv_length(a), nb = strv_length(b), j = 0;
+        for (size_t i = 0; i < na; i++) {
+                while (j < nb && strcmp(b[j], a[i]) < 0)
+                        j++;
+                if (j < nb && streq(b[j], a[i]))
+                        continue;
+                if (strv_extend(ret, a[i]) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
 }
 
 static int add_group_causes(PciGroup *g, char ***reasons) {
@@ -291,12 +301,8 @@ static int dev_verdict(PciTopology *t, PciDev *d) {
                 else
                         snprintf(kname, sizeof(kname), "the kernel's IOMMU group %d", d->kernel_group);
 
-                STRV_FOREACH(a, iso)
-                        if (!strv_contains(kern, *a) && strv_extend(&missing, *a) < 0)
-                                return -ENOMEM;
-                STRV_FOREACH(a, kern)
-                        if (!strv_contains(iso, *a) && strv_extend(&extra, *a) < 0)
-                                return -ENOMEM;
+                if (sorted_difference(iso, kern, &missing) < 0 || sorted_difference(kern, iso, &extra) < 0)
+                        return -ENOMEM;
 
                 if (missing) {
                         v = PCI_VERDICT_UNSAFE;
@@ -586,25 +592,31 @@ int pci_audit_remove(PciTopology *t, PciDev *d, char ***ret_removed, PciDev ***r
 }
 
 char **pci_audit_companions(PciTopology *t, PciDev *d) {
-        char **l = NULL;
         bool predicted;
         _cleanup_strv_free_ char **kern = kernel_members(t, d, &predicted);
+        char **a = kern, **b = d->iso_members;
+        size_t na = strv_length(a), nb = strv_length(b), i = 0, j = 0, n = 0;
+        char **l = calloc(na + nb + 2, sizeof(char *));
 
-        STRV_FOREACH(a, kern)
-                if (!strv_contains(l, *a) && strv_extend(&l, *a) < 0)
-                        goto oom;
-        STRV_FOREACH(a, d->iso_members)
-                if (!strv_contains(l, *a) && strv_extend(&l, *a) < 0)
-                        goto oom;
-        if (!l && strv_extend(&l, d->address) < 0)
-                goto oom;
-        size_t n = strv_length(l);
-        for (size_t i = 1; i < n; i++)
-                for (size_t j = i; j > 0 && strcmp(l[j - 1], l[j]) > 0; j--) {
-                        char *x = l[j];
-                        l[j] = l[j - 1];
-                        l[j - 1] = x;
+        if (!l)
+                return NULL;
+        /* both lists are sorted: merge them without duplicates */
+        while (i < na || j < nb) {
+                const char *x;
+                int c = i >= na ? 1 : j >= nb ? -1 : strcmp(a[i], b[j]);
+                if (c < 0)
+                        x = a[i++];
+                else if (c > 0)
+                        x = b[j++];
+                else {
+                        x = a[i++];
+                        j++;
                 }
+                if (!(l[n++] = strdup(x)))
+                        goto oom;
+        }
+        if (n == 0 && !(l[n++] = strdup(d->address)))
+                goto oom;
         return l;
 oom:
         strv_free(l);
