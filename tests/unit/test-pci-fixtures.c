@@ -126,6 +126,19 @@ static void test_switch_acs(void) {
         }
 }
 
+static void test_oracle_nested(void) {
+        _cleanup_(pci_topology_freep) PciTopology *t = load_fixture("oracle-nested-rp-noacs");
+        /* the nested switch collapses into one kernel group; the nvme beside it looks alone */
+        ASSERT_STREQ(verdict_of(t, "0000:07:00.0"), "unsafe");
+        ASSERT_TRUE(reasons_contain(t, "0000:07:00.0", "downstream port 0000:02:01.0 has no ACS capability"));
+        ASSERT_STREQ(verdict_of(t, "0000:05:00.0"), "unsafe");
+        /* root port without ACS: the kernel groups it with its multifunction endpoint; by
+         * config space they are isolated, so the verdict is shared, not unsafe */
+        ASSERT_STREQ(verdict_of(t, "0000:08:00.1"), "shared");
+        ASSERT_STREQ(verdict_of(t, "0000:09:00.0"), "shared");
+        ASSERT_TRUE(!pci_topology_find(t, "0000:00:06.0")->acs.present);
+}
+
 static void test_pcie_pci_bridge_mf(void) {
         _cleanup_(pci_topology_freep) PciTopology *t = load_fixture("pcie-pci-bridge-mf");
         /* kernel groups are wider than needed here (mainline MFD rules): shared, never unsafe */
@@ -151,6 +164,7 @@ int main(void) {
         test_switch_no_acs();
         test_switch_acs();
         test_pcie_pci_bridge_mf();
+        test_oracle_nested();
 
         /* extra topologies recorded with the QEMU oracle (tests/fixtures/pci/oracle-*) */
         _cleanup_free_ char *dir = NULL;
