@@ -240,6 +240,7 @@ void sev_query_platform(const char *dev_path, SevPlatform *ret) {
         fd = open(dev_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
                 r = -errno;
+                ret->open_error = r;
                 sev_error_set(&ret->sev_error, SEV_QUERY_SEV, r, 0);
                 sev_error_set(&ret->snp_error, SEV_QUERY_SNP, r, 0);
                 return;

@@ -67,6 +67,7 @@ typedef struct SevError {
 void sev_error_set(SevError *e, SevQueryKind kind, int error, uint32_t fw_code);
 
 typedef struct SevPlatform {
+        int open_error;                 /* 0, or the negative errno of open() (then both errors say so) */
         bool sev_valid;
         SevStatus sev;
         SevError sev_error;
