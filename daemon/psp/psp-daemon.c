@@ -478,6 +478,37 @@ static json_object *error_to_json(const SevError *e) {
         return o;
 }
 
+/* The few facts `hwsecctl status` prints for the PSP. */
+static json_object *summary_to_json(PspArea *a) {
+        json_object *s = json_object_new_object();
+        char buf[64];
+
+        if (!s)
+                return NULL;
+        json_object_object_add(s, "PSP", json_object_new_string(a->present ? a->dev.address : "absent"));
+        json_object_object_add(s, "/dev/sev", json_object_new_string(a->dev_sev ? "present" : "absent"));
+        if (a->platform.sev_valid) {
+                snprintf(buf, sizeof buf, "%s (API %u.%u, build %u)", sev_state_to_string(a->platform.sev.state),
+                         a->platform.sev.api_major, a->platform.sev.api_minor, a->platform.sev.build);
+                json_object_object_add(s, "SEV", json_object_new_string(buf));
+        } else if (a->platform.sev_error.error)
+                json_object_object_add(s, "SEV", json_object_new_string(a->platform.sev_error.name));
+        if (a->platform.snp_valid) {
+                snprintf(buf, sizeof buf, "%s, RMP %s", snp_state_to_string(a->platform.snp.state),
+                         a->platform.snp.is_rmp_initialized ? "initialised" : "not initialised");
+                json_object_object_add(s, "SNP", json_object_new_string(buf));
+                snprintf(buf, sizeof buf, "capable %s, enabled %s", yes_no(a->platform.snp.ciphertext_hiding_cap),
+                         yes_no(a->platform.snp.ciphertext_hiding_en));
+                json_object_object_add(s, "Ciphertext hiding", json_object_new_string(buf));
+                json_object_object_add(s, "TCB", json_object_new_string(
+                        a->platform.snp.current_tcb == a->platform.snp.reported_tcb ? "committed" : "uncommitted"));
+        } else if (a->platform.snp_error.error)
+                json_object_object_add(s, "SNP", json_object_new_string(a->platform.snp_error.name));
+        if (a->last_error.error)
+                json_object_object_add(s, "Last error", json_object_new_string(a->last_error.name));
+        return s;
+}
+
 json_object *psp_to_json(PspArea *a) {
         json_object *o = json_object_new_object(), *cpu;
         char id[8];
@@ -512,5 +543,6 @@ json_object *psp_to_json(PspArea *a) {
         json_object_object_add(o, "last_error", json_object_new_string(a->last_error.name));
         json_object_object_add(o, "last_error_message", json_object_new_string(a->last_error.message));
         json_object_object_add(o, "last_refresh_usec", json_object_new_int64((int64_t) a->last_refresh));
+        json_object_object_add(o, "summary", summary_to_json(a));
         return o;
 }
