@@ -276,7 +276,9 @@ static void check_kvm_amd_loaded(const CheckFacts *f, Check *c) {
                 break;
         case TRI_NO:
                 remedy(c, REMEDIATION_COMMAND, "modprobe kvm_amd", false, "Load the module: modprobe kvm_amd.");
-                result(c, CHECK_FAIL, "The kvm_amd module is not loaded (%s does not exist).", strna(f->kvm_params_dir));
+                result(c, CHECK_FAIL, "The kvm_amd module is not loaded (%.*s does not exist).",
+                       f->kvm_params_dir ? (int) (strlen(f->kvm_params_dir) - strlen("/parameters")) : 3,
+                       f->kvm_params_dir ?: "n/a");
                 break;
         default:
                 result(c, CHECK_UNKNOWN, "Whether kvm_amd is loaded could not be determined.");
