@@ -161,7 +161,8 @@ static void read_cpu(PspArea *a) {
         a->layout = a->cpu_error == 0 ? tcb_layout_for_family(a->cpu.family) : TCB_LAYOUT_UNKNOWN;
 }
 
-int psp_reread(Manager *m, const char *exclude) {
+/* Discovery and status, with the log records; no bus signals, no broadcast. */
+static int read_state(Manager *m, const char *exclude) {
         PspArea *a = m->psp;
         _cleanup_free_ char *syspath = NULL;
         bool was_present = a->present;
@@ -205,8 +206,19 @@ int psp_reread(Manager *m, const char *exclude) {
         else if (!a->present && was_present)
                 log_struct(LOG_NOTICE, MESSAGE_ID_PSP_DISAPPEARED, "The PSP went away.");
         log_status_change(a, &old_error);
+        return 0;
+}
 
+static int recompute_checks(Manager *m);
+
+int psp_reread(Manager *m, const char *exclude) {
+        int r;
+
+        r = read_state(m, exclude);
+        if (r < 0)
+                return r;
         (void) bus_psp_emit_changed(m);
+        /* every area hears of it; our own event hook recomputes the checks */
         manager_broadcast(m, MANAGER_EVENT_PSP_CHANGED);
         return 0;
 }
@@ -277,8 +289,12 @@ int psp_area_start(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to register %s: %m", PSP_INTERFACE);
 
-        /* psp_reread() broadcasts, which recomputes the checks */
-        return psp_reread(m, NULL);
+        /* No broadcast here: the other areas have not started yet. They read psp_area_snapshot()
+         * when they start, and every later change is broadcast. */
+        r = read_state(m, NULL);
+        if (r < 0)
+                return r;
+        return recompute_checks(m);
 }
 
 void psp_area_free(Manager *m) {
