@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <systemd/sd-bus.h>
 
+#include "json-util.h"
 #include "macro.h"
 
 enum {

@@ -6,12 +6,7 @@
 
 #include "macro.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(sd_bus_message *, sd_bus_message_unref);
-DEFINE_TRIVIAL_CLEANUP_FUNC(sd_bus *, sd_bus_flush_close_unref);
-DEFINE_TRIVIAL_CLEANUP_FUNC(sd_event *, sd_event_unref);
-DEFINE_TRIVIAL_CLEANUP_FUNC(sd_event_source *, sd_event_source_unref);
-DEFINE_TRIVIAL_CLEANUP_FUNC(sd_device *, sd_device_unref);
-DEFINE_TRIVIAL_CLEANUP_FUNC(sd_device_enumerator *, sd_device_enumerator_unref);
+/* sd-bus.h, sd-event.h and sd-device.h already define sd_*_unrefp for _cleanup_(). */
 #define _cleanup_bus_message_ _cleanup_(sd_bus_message_unrefp)
 
 /* Appends a JSON value as a D-Bus variant: string->s, int->x, bool->b, double->d,

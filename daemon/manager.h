@@ -111,3 +111,11 @@ typedef struct PspSnapshot {
 } PspSnapshot;
 
 void psp_area_snapshot(Manager *m, PspSnapshot *ret);
+
+/* Life cycle (main.c). */
+int manager_new(Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+int manager_startup(Manager *m);
+/* Re-reads hwsecd.conf; on error keeps the old configuration and sets *ret_error. */
+int manager_load_config(Manager *m, char **ret_error);

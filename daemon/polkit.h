@@ -36,5 +36,8 @@ const char * const *polkit_actions(void);
 /* CanDo(): asks polkit without interaction and replies "yes", "no" or "challenge" to msg. */
 int polkit_can_do(Manager *m, sd_bus_message *msg, const char *action, sd_bus_error *ret_error);
 
+/* For setters of writable properties: true when the filter authorized this very message. */
+bool polkit_property_authorized(Manager *m, sd_bus_message *msg);
+
 /* Installs the Properties.Set filter that routes writable properties through the table. */
 int polkit_install_property_filter(Manager *m);

@@ -30,6 +30,7 @@
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
 #define isempty(s) (!(s) || (s)[0] == '\0')
 #define strna(s) ((s) ?: "n/a")
+#define strempty(s) ((s) ?: "")
 #define yes_no(b) ((b) ? "yes" : "no")
 
 #define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                 \
@@ -107,6 +108,10 @@ static inline size_t strv_length(char * const *l) {
                 while (l[n])
                         n++;
         return n;
+}
+
+static inline bool strv_isempty(char * const *l) {
+        return !l || !l[0];
 }
 
 #define STRV_FOREACH(s, l) for (char **s = (l); s && *s; s++)

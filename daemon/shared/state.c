@@ -16,8 +16,8 @@ static json_object *state_new_empty(void) {
         return o;
 }
 
-static int reason(char **ret_reason, const char *fmt, const char *arg) {
-        if (ret_reason && asprintf(ret_reason, fmt, arg) < 0)
+static int reason(char **ret_reason, const char *what, const char *detail) {
+        if (ret_reason && asprintf(ret_reason, "%s%s%s", what, detail ? ": " : "", strempty(detail)) < 0)
                 *ret_reason = NULL;
         return -EBADMSG;
 }
@@ -30,16 +30,16 @@ int state_parse(const char *text, size_t size, json_object **ret, char **ret_rea
         if (ret_reason)
                 *ret_reason = NULL;
         if (size > STATE_MAX_SIZE)
-                return reason(ret_reason, "%s", "the file is larger than 16 MiB");
+                return reason(ret_reason, "the file is larger than 16 MiB", NULL);
         if (strlen(text) != size)
-                return reason(ret_reason, "%s", "the file contains a NUL byte");
+                return reason(ret_reason, "the file contains a NUL byte", NULL);
 
         tok = json_tokener_new();
         if (!tok)
                 return -ENOMEM;
         o = json_tokener_parse_ex(tok, text, (int) size);
         if (!o || json_tokener_get_error(tok) != json_tokener_success)
-                return reason(ret_reason, "not valid JSON: %s",
+                return reason(ret_reason, "not valid JSON",
                               json_tokener_error_desc(json_tokener_get_error(tok) == json_tokener_success
                                                               ? json_tokener_error_parse_eof
                                                               : json_tokener_get_error(tok)));
@@ -47,14 +47,14 @@ int state_parse(const char *text, size_t size, json_object **ret, char **ret_rea
                 /* Trailing garbage after the document: only whitespace is fine. */
                 for (size_t i = json_tokener_get_parse_end(tok); i < size; i++)
                         if (!strchr(" \t\r\n", text[i]))
-                                return reason(ret_reason, "%s", "trailing data after the JSON document");
+                                return reason(ret_reason, "trailing data after the JSON document", NULL);
         }
         if (!json_object_is_type(o, json_type_object))
-                return reason(ret_reason, "%s", "the top level is not a JSON object");
+                return reason(ret_reason, "the top level is not a JSON object", NULL);
         if (!json_object_object_get_ex(o, "version", &v) || !json_object_is_type(v, json_type_int))
-                return reason(ret_reason, "%s", "no integer \"version\" field");
+                return reason(ret_reason, "no integer \"version\" field", NULL);
         if (json_object_get_int64(v) != STATE_VERSION)
-                return reason(ret_reason, "%s", "unknown state file version");
+                return reason(ret_reason, "unknown state file version", NULL);
 
         *ret = TAKE_PTR(o);
         return 0;

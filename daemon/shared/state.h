@@ -10,16 +10,12 @@
  * Writes are atomic (temp file, fsync, rename, fsync dir). A file that does not parse is moved
  * aside as state.json.corrupt-<UTC timestamp> and reported; the daemon then starts empty. */
 
-#include <json-c/json.h>
-
-#include "macro.h"
+#include "json-util.h"
 
 #define STATE_FILE_NAME "state.json"
 #define STATE_VERSION 1
 #define STATE_MAX_SIZE (16U * 1024U * 1024U)
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
-#define _cleanup_json_ _cleanup_(json_object_putp)
 
 /* Parses state text. Returns 0 and a new object on success, -EBADMSG with *ret_reason set when
  * the text is not a state document we understand. */

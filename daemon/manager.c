@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <stdarg.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-manager.h"
+#include "bus-util.h"
+#include "fileio.h"
+#include "log-control.h"
+#include "log.h"
+#include "manager.h"
+#include "paths.h"
+#include "polkit.h"
+#include "state.h"
+#include "udev.h"
+
+#define CONFIG_FILE_NAME "hwsecd.conf"
+
+int manager_new(Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(Manager));
+        if (!m)
+                return -ENOMEM;
+        m->state_name = "starting";
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        r = polkit_registry_new(&m->polkit);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+
+        pci_area_free(m);
+        firmware_area_free(m);
+        asid_area_free(m);
+        psp_area_free(m);
+
+        sd_device_monitor_unref(m->monitor);
+        m->polkit = polkit_registry_free(m->polkit);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        conf_free(m->conf);
+        json_object_put(m->state);
+        strv_free(m->problems);
+        free(m);
+        return NULL;
+}
+
+void manager_add_problem(Manager *m, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                log_oom();
+                return;
+        }
+        if (strv_contains(m->problems, s))
+                return;
+        log_warning("%s", s);
+        if (strv_extend(&m->problems, s) < 0) {
+                log_oom();
+                return;
+        }
+        (void) manager_emit_changed(m, "Problems", NULL);
+        manager_update_state(m);
+}
+
+int manager_emit_changed(Manager *m, const char *property, ...) {
+        _cleanup_strv_free_ char **l = NULL;
+        va_list ap;
+
+        if (!m->serving)
+                return 0;
+        if (strv_extend(&l, property) < 0)
+                return -ENOMEM;
+        va_start(ap, property);
+        for (const char *p; (p = va_arg(ap, const char *));)
+                if (strv_extend(&l, p) < 0) {
+                        va_end(ap);
+                        return -ENOMEM;
+                }
+        va_end(ap);
+        return sd_bus_emit_properties_changed_strv(m->bus, HWSECD_OBJECT_ROOT, HWSECD_MANAGER_IFACE, l);
+}
+
+void manager_update_state(Manager *m) {
+        const char *s;
+
+        if (!m->serving)
+                return;
+        s = (psp_area_degraded(m) || asid_area_degraded(m) || firmware_area_degraded(m) || pci_area_degraded(m) ||
+             !strv_isempty(m->problems))
+                    ? "degraded"
+                    : "ready";
+        if (streq(s, m->state_name))
+                return;
+        log_info("State: %s -> %s", m->state_name, s);
+        m->state_name = s;
+        (void) manager_emit_changed(m, "State", NULL);
+}
+
+void manager_broadcast(Manager *m, ManagerEvent ev) {
+        psp_area_event(m, ev);
+        asid_area_event(m, ev);
+        firmware_area_event(m, ev);
+        pci_area_event(m, ev);
+        /* Checks are recomputed by the PSP area on every event; announce the summary. */
+        (void) manager_emit_changed(m, "CheckSummary", NULL);
+        manager_update_state(m);
+}
+
+int manager_save_state(Manager *m) {
+        int r;
+
+        r = state_save(paths_state_dir(), m->state);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s/%s: %m", paths_state_dir(), STATE_FILE_NAME);
+        return 0;
+}
+
+static int manager_load_state(Manager *m) {
+        _cleanup_free_ char *problem = NULL;
+        int r;
+
+        r = state_load(paths_state_dir(), &m->state, &problem);
+        if (r < 0) {
+                /* Unreadable (not corrupt): keep running with an empty state, but do not write
+                 * over a file we could not read. */
+                log_error_errno(r, "Failed to read the state in %s: %m", paths_state_dir());
+                manager_add_problem(m, "The state file in %s could not be read (%s); changes will not be saved "
+                                    "over it.", paths_state_dir(), strerror(-r));
+                m->state = json_object_new_object();
+                return m->state ? 0 : -ENOMEM;
+        }
+        if (problem)
+                manager_add_problem(m, "%s", problem);
+        return 0;
+}
+
+static void apply_config_log_level(Manager *m) {
+        const char *v = conf_get(m->conf, "Daemon", "LogLevel");
+        int level;
+
+        if (!v)
+                return;
+        level = log_level_from_string(v);
+        if (level < 0)
+                manager_add_problem(m, "hwsecd.conf: [Daemon] LogLevel=%s is not a log level; ignored.", v);
+        else
+                log_set_max_level(level);
+}
+
+int manager_load_config(Manager *m, char **ret_error) {
+        _cleanup_free_ char *path = NULL, *error = NULL;
+        Conf *c = NULL;
+        int r;
+
+        path = path_join(paths_config_dir(), CONFIG_FILE_NAME);
+        if (!path)
+                return -ENOMEM;
+        r = conf_load(path, &c, &error);
+        if (r < 0) {
+                if (ret_error && asprintf(ret_error, "%s: %s", path, error ?: strerror(-r)) < 0)
+                        *ret_error = NULL;
+                return r;
+        }
+        conf_free(m->conf);
+        m->conf = c;
+        apply_config_log_level(m);
+        return 0;
+}
+
+static int on_name_lost(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        Manager *m = userdata;
+        const char *name;
+
+        if (sd_bus_message_read(msg, "s", &name) >= 0 && streq(name, HWSECD_BUS_NAME)) {
+                log_notice("Another hwsecd took over %s (--replace); exiting.", HWSECD_BUS_NAME);
+                (void) sd_event_exit(m->event, 0);
+        }
+        return 0;
+}
+
+static int manager_connect_bus(Manager *m) {
+        int r;
+
+        r = sd_bus_open_system_with_description(&m->bus, "hwsecd");
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        r = sd_bus_match_signal(m->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                "org.freedesktop.DBus", "NameLost", on_name_lost, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch for the loss of the bus name: %m");
+        return 0;
+}
+
+static int manager_request_name(Manager *m) {
+        uint64_t flags = SD_BUS_NAME_ALLOW_REPLACEMENT;
+        int r;
+
+        if (m->replace)
+                flags |= SD_BUS_NAME_REPLACE_EXISTING;
+        r = sd_bus_request_name(m->bus, HWSECD_BUS_NAME, flags);
+        if (r == -EEXIST)
+                return log_error_errno(r, "Another process already owns %s: hwsecd is already running. "
+                                       "Stop it first, or start this one with --replace.", HWSECD_BUS_NAME);
+        if (r == -EACCES)
+                return log_error_errno(r, "The bus policy does not allow this user to own %s; run hwsecd as root "
+                                       "and check that org.hwsecd1.conf is installed in the bus policy directory.",
+                                       HWSECD_BUS_NAME);
+        if (r < 0)
+                return log_error_errno(r, "Failed to acquire the bus name %s: %m", HWSECD_BUS_NAME);
+        return 0;
+}
+
+int manager_startup(Manager *m) {
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = manager_load_config(m, &error);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0) {
+                manager_add_problem(m, "The configuration could not be used (%s); running with defaults.",
+                                    strna(error));
+                m->conf = calloc(1, sizeof(Conf));
+                if (!m->conf)
+                        return log_oom();
+        }
+        r = manager_load_state(m);
+        if (r < 0)
+                return r;
+
+        r = manager_connect_bus(m);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_add_object_manager(m->bus, NULL, HWSECD_OBJECT_ROOT);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the object manager: %m");
+        r = bus_manager_register(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the Manager interface: %m");
+        r = log_control_register(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register LogControl1: %m");
+        r = polkit_install_property_filter(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to install the property filter: %m");
+
+        r = udev_monitor_start(m);
+        if (r < 0)
+                return r;
+
+        /* Areas read their initial state and register their objects before the name is taken,
+         * so that the first client sees a complete daemon. */
+        r = psp_area_start(m);
+        if (r >= 0)
+                r = asid_area_start(m);
+        if (r >= 0)
+                r = firmware_area_start(m);
+        if (r >= 0)
+                r = pci_area_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start: %m");
+
+        r = manager_request_name(m);
+        if (r < 0)
+                return r;
+
+        m->serving = true;
+        manager_update_state(m);
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving org.hwsecd1");
+        log_struct(LOG_INFO, MESSAGE_ID_DAEMON_STARTED, "hwsecd %s serving %s (state: %s).", HWSECD_VERSION,
+                   HWSECD_BUS_NAME, m->state_name);
+        return 0;
+}
