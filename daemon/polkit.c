@@ -354,8 +354,9 @@ int polkit_can_do(Manager *m, sd_bus_message *msg, const char *action, sd_bus_er
 
         if (!polkit_action_known(action))
                 return sd_bus_error_setf(ret_error, HWSEC_ERROR_INVALID_ARGUMENT,
-                                         "Unknown action '%s'. Known actions are listed in "
-                                         "/usr/share/polkit-1/actions/org.hwsecd1.policy.", action);
+                                         "Unknown action '%.64s%s'. Known actions are listed in "
+                                         "/usr/share/polkit-1/actions/org.hwsecd1.policy.",
+                                         action, strlen(action) > 64 ? "…" : "");
 
         r = sd_bus_message_new_method_call(m->bus, &call, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization");
         if (r < 0)
