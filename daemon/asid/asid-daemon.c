@@ -153,18 +153,27 @@ static int scan_conflicts(AsidArea *a) {
         return 0;
 }
 
-static int64_t snp_guests_now(AsidArea *a) {
-        if (a->partition.pool[ASID_POOL_SNP].state == ASID_POOL_DISABLED)
-                return 0;
-        if (a->psp.snp_status_valid)
-                return a->psp.snp_guest_count;
-        if (a->misc.current_valid && a->misc.sev_es_current == 0)
-                return 0;
-        return -1;
+static int64_t snp_guests_now(AsidArea *a, const char **ret_source) {
+        const char *src = "nowhere: SNP_PLATFORM_STATUS is not available";
+        int64_t n = -1;
+
+        if (a->partition.pool[ASID_POOL_SNP].state == ASID_POOL_DISABLED) {
+                src = "the SNP pool being disabled";
+                n = 0;
+        } else if (a->psp.snp_status_valid) {
+                src = "SNP_PLATFORM_STATUS guest_count";
+                n = a->psp.snp_guest_count;
+        } else if (a->misc.current_valid && a->misc.sev_es_current == 0) {
+                src = "misc.current \"sev_es\" being 0";
+                n = 0;
+        }
+        if (ret_source)
+                *ret_source = src;
+        return n;
 }
 
 void asid_area_host(AsidArea *a, AsidHost *ret) {
-        int64_t snp = snp_guests_now(a);
+        int64_t snp = snp_guests_now(a, NULL);
 
         *ret = (AsidHost) {
                 .inputs = a->inputs,
@@ -200,6 +209,8 @@ static int add_problem(AsidArea *a, const char *fmt, ...) {
 
 static int compute(AsidArea *a) {
         bool was_pending = a->pending_reload;
+        const char *snp_source;
+        int64_t snp;
         int r;
 
         if (a->cpuid_error < 0) {
@@ -233,7 +244,8 @@ static int compute(AsidArea *a) {
         asid_partition_compute(&a->inputs, &a->partition);
 
         asid_usage_done(&a->usage);
-        r = asid_usage_compute(&a->partition, &a->misc, snp_guests_now(a), &a->usage);
+        snp = snp_guests_now(a, &snp_source);
+        r = asid_usage_compute(&a->partition, &a->misc, snp, snp_source, &a->usage);
         if (r < 0)
                 return r;
 
@@ -566,14 +578,51 @@ void asid_area_event(Manager *m, ManagerEvent ev) {
                 log_warning_errno(r, "Failed to recompute the ASID pools: %m");
 }
 
+static json_object *summary_json(AsidArea *a) {
+        json_object *s = json_object_new_object();
+        char buf[256];
+
+        if (!s)
+                return NULL;
+        for (AsidPoolId i = 0; i < _ASID_POOL_MAX; i++) {
+                const AsidRange *r = &a->partition.pool[i];
+                char free_[32] = "?";
+
+                if (a->usage.pool[i].free >= 0)
+                        snprintf(free_, sizeof free_, "%" PRIi64, a->usage.pool[i].free);
+                if (r->state == ASID_POOL_DISABLED)
+                        snprintf(buf, sizeof buf, "disabled");
+                else
+                        snprintf(buf, sizeof buf, "%s, ASIDs %" PRIu32 "-%" PRIu32 ", %" PRIu32 " total, %s free",
+                                 asid_pool_state_to_string(r->state), r->first, r->last, asid_range_count(r), free_);
+                json_object_object_add(s, asid_pool_to_label(i), json_object_new_string(buf));
+        }
+        if (a->configured_cth >= 0)
+                snprintf(buf, sizeof buf, "%" PRIu32 " in effect, %" PRIi64 " configured%s", a->effective_cth,
+                         a->configured_cth, a->pending_reload ? ", reload pending" : "");
+        else
+                snprintf(buf, sizeof buf, "%" PRIu32 " in effect, not configured by hwsecd", a->effective_cth);
+        json_object_object_add(s, "Ciphertext hiding", json_object_new_string(buf));
+        if (a->conflicts.n > 0) {
+                snprintf(buf, sizeof buf, "%zu (see hwsecctl asid)", a->conflicts.n);
+                json_object_object_add(s, "Conflicts", json_object_new_string(buf));
+        }
+        return s;
+}
+
 int asid_area_describe(Manager *m, json_object *root) {
-        json_object *o;
+        json_object *o, *s;
 
         if (!m->asid)
                 return 0;
         o = asid_area_properties_json(m->asid);
-        if (!o)
+        s = summary_json(m->asid);
+        if (!o || !s) {
+                json_object_put(o);
+                json_object_put(s);
                 return -ENOMEM;
+        }
+        json_object_object_add(o, "summary", s);
         json_object_object_add(root, STATE_KEY, o);
         return 0;
 }

@@ -165,7 +165,8 @@ static int usage_set(AsidPoolUsage *u, uint32_t capacity, int64_t used, int64_t 
         return 0;
 }
 
-int asid_usage_compute(const AsidPartition *p, const MiscCounts *misc, int64_t snp_guests, AsidUsage *ret) {
+int asid_usage_compute(const AsidPartition *p, const MiscCounts *misc, int64_t snp_guests, const char *snp_source,
+                       AsidUsage *ret) {
         uint32_t sev_cap = asid_range_count(&p->pool[ASID_POOL_SEV]);
         uint32_t es_cap = asid_range_count(&p->pool[ASID_POOL_SEV_ES]);
         uint32_t snp_cap = asid_range_count(&p->pool[ASID_POOL_SNP]);
@@ -191,7 +192,7 @@ int asid_usage_compute(const AsidPartition *p, const MiscCounts *misc, int64_t s
                 if (joint >= 0 && snp_guests >= 0) {
                         snp_used = MIN(snp_guests, joint);
                         es_used = joint - snp_used;
-                        how = "misc.current \"sev_es\" counts SEV-ES and SNP guests together; split with the SNP guest count from SNP_PLATFORM_STATUS; "
+                        how = "misc.current \"sev_es\" counts SEV-ES and SNP guests together; split with the SNP guest count; "
                               "without ciphertext hiding both share one range, so free is the joint free count";
                 } else if (joint >= 0)
                         how = "misc.current \"sev_es\" counts SEV-ES and SNP guests together and the SNP guest count is unknown, so only the joint use is known";
@@ -199,11 +200,11 @@ int asid_usage_compute(const AsidPartition *p, const MiscCounts *misc, int64_t s
                         how = "used unknown: misc.current at the cgroup root is not readable";
 
                 r = usage_set(&u.pool[ASID_POOL_SEV_ES], es_cap, es_used, es_cap > 0 ? f : 0,
-                              "%s (joint used %" PRIi64 ")", how, joint);
+                              "%s (joint used %" PRIi64 ", SNP guests from %s)", how, joint, strna(snp_source));
                 if (r < 0)
                         goto fail;
                 r = usage_set(&u.pool[ASID_POOL_SNP], snp_cap, snp_used, snp_cap > 0 ? f : 0,
-                              "%s (joint used %" PRIi64 ")", how, joint);
+                              "%s (joint used %" PRIi64 ", SNP guests from %s)", how, joint, strna(snp_source));
                 if (r < 0)
                         goto fail;
         } else {
@@ -213,18 +214,18 @@ int asid_usage_compute(const AsidPartition *p, const MiscCounts *misc, int64_t s
                 if (joint >= 0 && snp_guests >= 0) {
                         snp_used = MIN(snp_guests, joint);
                         es_used = joint - snp_used;
-                        how = "misc.current \"sev_es\" counts SEV-ES and SNP guests together; split with the SNP guest count from SNP_PLATFORM_STATUS";
+                        how = "misc.current \"sev_es\" counts SEV-ES and SNP guests together; split with the SNP guest count";
                 } else if (joint >= 0)
                         how = "misc.current \"sev_es\" counts SEV-ES and SNP guests together and the SNP guest count is unknown, so the split is unknown";
                 else
                         how = "used unknown: misc.current at the cgroup root is not readable";
 
                 r = usage_set(&u.pool[ASID_POOL_SEV_ES], es_cap, es_used, free_of(es_cap, es_used),
-                              "%s (joint used %" PRIi64 ")", how, joint);
+                              "%s (joint used %" PRIi64 ", SNP guests from %s)", how, joint, strna(snp_source));
                 if (r < 0)
                         goto fail;
                 r = usage_set(&u.pool[ASID_POOL_SNP], snp_cap, snp_used, free_of(snp_cap, snp_used),
-                              "%s (joint used %" PRIi64 ")", how, joint);
+                              "%s (joint used %" PRIi64 ", SNP guests from %s)", how, joint, strna(snp_source));
                 if (r < 0)
                         goto fail;
         }

@@ -87,10 +87,11 @@ typedef struct AsidUsage {
 void asid_usage_done(AsidUsage *u);
 
 /* Splits the misc cgroup counts over the pools. snp_guests < 0 means the SNP guest count is
- * unknown (no SNP_PLATFORM_STATUS). sev_es in the cgroup counts SEV-ES and SNP guests together:
+ * unknown (no SNP_PLATFORM_STATUS); snp_source says where the count came from (for the note). sev_es in the cgroup counts SEV-ES and SNP guests together:
  * SNP used = snp_guests, SEV-ES used = sev_es - snp_guests. Without ciphertext hiding SEV-ES and
  * SNP share one range, so both show the joint free count. */
-int asid_usage_compute(const AsidPartition *p, const MiscCounts *misc, int64_t snp_guests, AsidUsage *ret);
+int asid_usage_compute(const AsidPartition *p, const MiscCounts *misc, int64_t snp_guests, const char *snp_source,
+                       AsidUsage *ret);
 
 /* Prose: one sentence per pool saying why its range is what it is. NULL-terminated list. */
 int asid_explain(const AsidInputs *in, const AsidPartition *p, char ***ret);

@@ -249,7 +249,7 @@ static int method_validate_policy(sd_bus_message *msg, void *userdata, sd_bus_er
         r = plan_policy(a, &p, &plan, &problems);
         if (r >= 0) {
                 asid_area_host(a, &host);
-                r = asid_usage_compute(&plan.partition, &a->misc, host.snp_guests, &usage);
+                r = asid_usage_compute(&plan.partition, &a->misc, host.snp_guests, "the current guests", &usage);
         }
         if (r >= 0)
                 r = asid_explain(&plan.inputs, &plan.partition, &explanation);
@@ -338,19 +338,19 @@ static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
 static const sd_bus_vtable asid_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("MaxAsid", "u", property_get, 0, 0),
-        SD_BUS_PROPERTY("MinSevAsid", "u", property_get, 0, 0),
-        SD_BUS_PROPERTY("KvmAmdLoaded", "b", property_get, 0, 0),
-        SD_BUS_PROPERTY("Pools", "a" POOL_SIG, property_get, 0, 0),
-        SD_BUS_PROPERTY("CiphertextHidingSupported", "s", property_get, 0, 0),
-        SD_BUS_PROPERTY("EffectiveCiphertextHidingAsids", "u", property_get, 0, 0),
-        SD_BUS_PROPERTY("ConfiguredCiphertextHidingAsids", "x", property_get, 0, 0),
-        SD_BUS_PROPERTY("PendingReload", "b", property_get, 0, 0),
-        SD_BUS_PROPERTY("Policy", "a{sv}", property_get, 0, 0),
-        SD_BUS_PROPERTY("Conflicts", "a(ss)", property_get, 0, 0),
-        SD_BUS_PROPERTY("QuotaStatus", "a(sstss)", property_get, 0, 0),
-        SD_BUS_PROPERTY("Explanation", "as", property_get, 0, 0),
-        SD_BUS_PROPERTY("Problems", "as", property_get, 0, 0),
+        SD_BUS_PROPERTY("MaxAsid", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MinSevAsid", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("KvmAmdLoaded", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Pools", "a" POOL_SIG, property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("CiphertextHidingSupported", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("EffectiveCiphertextHidingAsids", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ConfiguredCiphertextHidingAsids", "x", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PendingReload", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Policy", "a{sv}", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Conflicts", "a(ss)", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("QuotaStatus", "a(sstss)", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Explanation", "as", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Problems", "as", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES("ValidatePolicy",
                                  "a{sv}", SD_BUS_PARAM(policy),
                                  "a" POOL_SIG "ua" PROBLEM_SIG "as",

@@ -442,9 +442,12 @@ int asid_policy_plan(const AsidPolicy *p, const AsidHost *host, AsidPlan *ret, A
         asid_partition_compute(&in, &plan.partition);
         plan.inputs = in;
 
-        r = check_guests(p, host, &without, &plan.partition, problems);
-        if (r < 0)
-                return r;
+        /* A policy that leaves ciphertext hiding alone changes no range. */
+        if (plan.manages_cth) {
+                r = check_guests(p, host, &without, &plan.partition, problems);
+                if (r < 0)
+                        return r;
+        }
         r = check_quotas(p, host, problems);
         if (r < 0)
                 return r;

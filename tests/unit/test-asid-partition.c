@@ -186,7 +186,7 @@ static void test_usage_split(void) {
         AsidUsage u;
 
         asid_partition_compute(&in, &p);
-        CHECK(asid_usage_compute(&p, &misc, 5, &u) == 0);
+        CHECK(asid_usage_compute(&p, &misc, 5, "SNP_PLATFORM_STATUS", &u) == 0);
         CHECK(u.pool[ASID_POOL_SEV].used == 3 && u.pool[ASID_POOL_SEV].free == 904);
         CHECK(u.pool[ASID_POOL_SNP].used == 5 && u.pool[ASID_POOL_SNP].free == 45);
         CHECK(u.pool[ASID_POOL_SEV_ES].used == 2 && u.pool[ASID_POOL_SEV_ES].free == 47);
@@ -195,7 +195,7 @@ static void test_usage_split(void) {
         asid_usage_done(&u);
 
         /* SNP guest count unknown: the split is unknown, said so. */
-        CHECK(asid_usage_compute(&p, &misc, -1, &u) == 0);
+        CHECK(asid_usage_compute(&p, &misc, -1, "SNP_PLATFORM_STATUS", &u) == 0);
         CHECK(u.pool[ASID_POOL_SNP].used == -1 && u.pool[ASID_POOL_SNP].free == -1);
         CHECK(u.pool[ASID_POOL_SEV_ES].used == -1);
         CHECK(u.pool[ASID_POOL_SEV].used == 3);
@@ -205,23 +205,23 @@ static void test_usage_split(void) {
         /* Without CTH: one joint range, free is the joint free count for both. */
         in.cth_requested = 0;
         asid_partition_compute(&in, &p);
-        CHECK(asid_usage_compute(&p, &misc, -1, &u) == 0);
+        CHECK(asid_usage_compute(&p, &misc, -1, "SNP_PLATFORM_STATUS", &u) == 0);
         CHECK(u.pool[ASID_POOL_SNP].free == 92 && u.pool[ASID_POOL_SEV_ES].free == 92);
         CHECK(u.pool[ASID_POOL_SNP].used == -1);
         asid_usage_done(&u);
-        CHECK(asid_usage_compute(&p, &misc, 4, &u) == 0);
+        CHECK(asid_usage_compute(&p, &misc, 4, "SNP_PLATFORM_STATUS", &u) == 0);
         CHECK(u.pool[ASID_POOL_SNP].used == 4 && u.pool[ASID_POOL_SEV_ES].used == 3);
         asid_usage_done(&u);
 
         /* No misc cgroup at all. */
-        CHECK(asid_usage_compute(&p, NULL, 4, &u) == 0);
+        CHECK(asid_usage_compute(&p, NULL, 4, "SNP_PLATFORM_STATUS", &u) == 0);
         CHECK(u.pool[ASID_POOL_SEV].used == -1 && u.pool[ASID_POOL_SEV].free == -1);
         CHECK(u.pool[ASID_POOL_SEV].capacity == 907);
         asid_usage_done(&u);
 
         /* More in use than capacity (stale counts): free never goes negative. */
         misc.sev_current = 5000;
-        CHECK(asid_usage_compute(&p, &misc, 0, &u) == 0);
+        CHECK(asid_usage_compute(&p, &misc, 0, "SNP_PLATFORM_STATUS", &u) == 0);
         CHECK(u.pool[ASID_POOL_SEV].free == 0);
         asid_usage_done(&u);
 }

@@ -200,6 +200,13 @@ static void test_plan(void) {
         CHECK(!pl.manages_cth);
         asid_problems_done(&l);
 
+        /* Quotas only, on a host already running all-SNP: no complaint about SEV-ES. */
+        h.inputs.cth_requested = 99;
+        plan("{\"quotas\": {\"a\": {\"sev\": 1}}}", &h, &pl, &l);
+        CHECK(l.n == 0 && pl.partition.pool[ASID_POOL_SEV_ES].state == ASID_POOL_UNUSABLE);
+        asid_problems_done(&l);
+        h.inputs.cth_requested = 0;
+
         /* JSON of problems. */
         h.cth_supported = 0;
         plan("{\"ciphertext_hiding\": 8}", &h, &pl, &l);
