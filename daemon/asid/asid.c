@@ -237,6 +237,37 @@ fail:
         return r;
 }
 
+int asid_kernel_log_lines(const AsidInputs *in, const AsidPartition *p, char ***ret) {
+        const bool cpu[_ASID_POOL_MAX] = { in->cpu_sev, in->cpu_sev_es, in->cpu_snp };
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        if (p->cth_asids > 0) {
+                r = strv_extend(&l, "SEV-SNP ciphertext hiding enabled");
+                if (r < 0)
+                        return r;
+        }
+        for (AsidPoolId i = 0; i < _ASID_POOL_MAX; i++) {
+                _cleanup_free_ char *s = NULL;
+
+                if (!cpu[i])
+                        continue;
+                if (asprintf(&s, "%s %s (ASIDs %" PRIu32 " - %" PRIu32 ")", asid_pool_to_label(i),
+                             asid_pool_state_to_string(p->pool[i].state), p->pool[i].first, p->pool[i].last) < 0)
+                        return -ENOMEM;
+                r = strv_extend(&l, s);
+                if (r < 0)
+                        return r;
+        }
+        if (!l) {
+                l = calloc(1, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 static int explain_sev(const AsidInputs *in, const AsidPartition *p, char **ret) {
         const AsidRange *r = &p->pool[ASID_POOL_SEV];
 

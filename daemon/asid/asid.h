@@ -93,6 +93,11 @@ void asid_usage_done(AsidUsage *u);
 int asid_usage_compute(const AsidPartition *p, const MiscCounts *misc, int64_t snp_guests, const char *snp_source,
                        AsidUsage *ret);
 
+/* The lines kvm_amd logs at load for this split (kernel-interfaces.md §3.5), one per pool whose
+ * CPU bit is set, e.g. "SEV-ES unusable (ASIDs 100 - 99)", plus "SEV-SNP ciphertext hiding
+ * enabled" before them when it is. NULL-terminated list. */
+int asid_kernel_log_lines(const AsidInputs *in, const AsidPartition *p, char ***ret);
+
 /* Prose: one sentence per pool saying why its range is what it is. NULL-terminated list. */
 int asid_explain(const AsidInputs *in, const AsidPartition *p, char ***ret);
 

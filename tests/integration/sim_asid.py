@@ -1,33 +1,31 @@
 """Simulated-host part of the asid area: kvm_amd's module parameters under the testbed's
 /sys/module/kvm_amd/parameters, the misc cgroup at host.root/cgroup (root misc.capacity and
-misc.current, a few child cgroups with misc.max), and an empty modprobe.d.
+misc.current, a few child cgroups with misc.max), copied from tests/fixtures/asid/<profile>/
+(see tests/fixtures/README-asid.md).
 
 Options (SimHost(profile, **opts)):
-  kvm_amd=dict(sev='Y', sev_es='Y', sev_snp='Y', ciphertext_hiding_asids='99')  overrides
+  kvm_amd=dict(ciphertext_hiding_asids=64, ...)  override single parameters
   kvm_amd_loaded=False          no /sys/module/kvm_amd at all
   max_asid=N, min_sev_asid=N    the ASID space (CPUID 0x8000001F ECX/EDX; sim_psp writes CPUID)
-  misc_current=(sev, sev_es)    ASIDs in use at the cgroup root (default (0, 0))
+  misc_current=(sev, sev_es)    ASIDs in use at the cgroup root
   cgroup=False                  no misc files at the cgroup root
 
-CPUID comes from sim_psp (host.root/cpuid.txt). If it wrote none (an older sim_psp), this
-module writes leaf 0x8000001F itself so the pools can still be computed.
+CPUID comes from sim_psp (host.root/cpuid.txt). If it wrote none, this module writes leaf
+0x8000001F itself so that the pools can still be computed.
 """
 
-# kvm_amd parameters after module load, per profile (kernel-interfaces.md §3.1).
-KVM_AMD = {
-    'genoa': dict(sev='Y', sev_es='Y', sev_snp='Y', ciphertext_hiding_asids='99'),
-    'turin': dict(sev='Y', sev_es='Y', sev_snp='Y', ciphertext_hiding_asids='0'),
-    'milan': dict(sev='Y', sev_es='Y', sev_snp='Y', ciphertext_hiding_asids='0'),
-    'snp-uninit': dict(sev='Y', sev_es='Y', sev_snp='N', ciphertext_hiding_asids='0'),
-    'fw-error': dict(sev='N', sev_es='N', sev_snp='N', ciphertext_hiding_asids='0'),
-    'no-psp': dict(sev='N', sev_es='N', sev_snp='N', ciphertext_hiding_asids='0'),
-}
+import pathlib
 
-# (max ASID, min SEV ASID) when sim_psp did not write CPUID.
+FIXTURES = pathlib.Path(__file__).resolve().parents[1] / 'fixtures' / 'asid'
+
+# (max ASID, min SEV ASID) of each profile's CPUID (the PSP area's fixtures).
 ASID_SPACE = {
     'genoa': (1006, 100),
     'turin': (1006, 100),
     'milan': (509, 100),
+    'snp-uninit': (1006, 100),
+    'fw-error': (1006, 100),
+    'no-psp': (1006, 100),
 }
 
 # Child cgroups: name -> whether it has misc.max (the misc controller is enabled for it).
@@ -39,13 +37,18 @@ CGROUPS = {
 }
 
 
+def fixture_dir(host):
+    d = FIXTURES / host.profile
+    return d if d.is_dir() else FIXTURES / 'genoa'
+
+
 def asid_space(host):
     mx, mn = ASID_SPACE.get(host.profile, (1006, 100))
     return int(host.opts.get('max_asid', mx)), int(host.opts.get('min_sev_asid', mn))
 
 
 def kvm_params(host):
-    p = dict(KVM_AMD.get(host.profile, KVM_AMD['genoa']))
+    p = {f.name: f.read_text().strip() for f in (fixture_dir(host) / 'kvm_amd' / 'parameters').iterdir()}
     p.update({k: str(v) for k, v in host.opts.get('kvm_amd', {}).items()})
     return p
 
@@ -66,12 +69,15 @@ def write_cpuid_fallback(host):
                     f'   0x8000001f 0x00: eax=0x{eax:08x} ebx=0x00004173 ecx=0x{mx:08x} edx=0x{mn:08x}\n')
 
 
-def misc_capacity(host):
+def misc_capacity_text(host):
+    """The fixture's misc.capacity, or kvm_amd's capacities when options changed the inputs."""
+    if not any(k in host.opts for k in ('max_asid', 'min_sev_asid', 'kvm_amd')):
+        return (fixture_dir(host) / 'cgroup' / 'misc.capacity').read_text()
     mx, mn = asid_space(host)
     p = kvm_params(host)
     sev = mx - mn + 1 if p['sev'] == 'Y' and mx and mn <= mx else 0
     sev_es = mn - 1 if p['sev'] == 'Y' and p['sev_es'] == 'Y' and mn > 1 else 0
-    return sev, sev_es
+    return ''.join(f'{name} {v}\n' for name, v in (('sev', sev), ('sev_es', sev_es)) if v)
 
 
 def set_misc_current(host, sev, sev_es, cgroup=''):
@@ -87,13 +93,13 @@ def populate(host):
             set_kvm_param(host, name, value)
 
     if host.opts.get('cgroup', True):
-        sev, sev_es = misc_capacity(host)
-        host.write('cgroup/misc.capacity', f'sev {sev}\nsev_es {sev_es}\n')
-        cur = host.opts.get('misc_current', (0, 0))
-        set_misc_current(host, *cur)
+        host.write('cgroup/misc.capacity', misc_capacity_text(host))
+        if 'misc_current' in host.opts:
+            set_misc_current(host, *host.opts['misc_current'])
+        else:
+            host.write('cgroup/misc.current', (fixture_dir(host) / 'cgroup' / 'misc.current').read_text())
         for name, has_misc in CGROUPS.items():
-            d = host.path('cgroup/' + name)
-            d.mkdir(parents=True, exist_ok=True)
+            host.path('cgroup/' + name).mkdir(parents=True, exist_ok=True)
             if has_misc:
                 host.write(f'cgroup/{name}/misc.max', 'sev max\nsev_es max\n')
                 host.write(f'cgroup/{name}/misc.current', 'sev 0\nsev_es 0\n')

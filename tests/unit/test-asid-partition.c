@@ -2,6 +2,7 @@
 /* The ASID split over a table of cases, against what kvm_amd's sev_hardware_setup() logs. */
 
 #include "asid.h"
+#include "fileio.h"
 #include "test-asid-util.h"
 
 typedef struct Expect {
@@ -288,7 +289,55 @@ static void test_json(void) {
         json_object_put(o);
 }
 
+/* The lines kvm_amd logs for the kernel's own example, from the fixture. */
+static void test_kernel_log_fixture(void) {
+        AsidInputs in = INPUTS(1006, 100, 99, ALL_ON);
+        _cleanup_strv_free_ char **got = NULL;
+        _cleanup_free_ char *text = NULL;
+        AsidPartition p;
+        size_t i = 0;
+
+        asid_partition_compute(&in, &p);
+        CHECK(asid_kernel_log_lines(&in, &p, &got) == 0);
+        CHECK(strv_length(got) == 4 && streq(got[0], "SEV-SNP ciphertext hiding enabled"));
+        CHECK(read_full_file(TEST_FIXTURES "/asid/kernel-example-cth99.log", 4096, &text, NULL) == 0);
+        if (!text || !got)
+                return;
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+                const char *want = strneq(line, "kvm_amd: ", 9) ? line + 9 : line;
+                CHECK_MSG(got[1 + i] && streq(got[1 + i], want), "line %zu: got \"%s\", want \"%s\"", i,
+                          strna(got[1 + i]), want);
+                i++;
+        }
+        CHECK(i == 3);
+}
+
+static void test_kernel_log_other(void) {
+        AsidInputs in = INPUTS(509, 1, 0, ALL_ON);
+        _cleanup_strv_free_ char **a = NULL, **b = NULL, **c = NULL;
+        AsidPartition p;
+
+        asid_partition_compute(&in, &p);
+        CHECK(asid_kernel_log_lines(&in, &p, &a) == 0 && strv_length(a) == 3);
+        CHECK(streq(a[0], "SEV enabled (ASIDs 1 - 509)"));
+        CHECK(streq(a[1], "SEV-ES disabled (ASIDs 0 - 0)"));
+        CHECK(streq(a[2], "SEV-SNP disabled (ASIDs 0 - 0)"));
+
+        in = (AsidInputs) INPUTS(509, 510, 0, ALL_ON);
+        asid_partition_compute(&in, &p);
+        CHECK(asid_kernel_log_lines(&in, &p, &b) == 0 && strv_length(b) == 3);
+        CHECK(streq(b[0], "SEV unusable (ASIDs 510 - 509)"));
+        CHECK(streq(b[1], "SEV-ES enabled (ASIDs 1 - 509)"));
+
+        /* No SEV CPU bits: nothing is logged. */
+        in = (AsidInputs) { .max_sev_asid = 0 };
+        asid_partition_compute(&in, &p);
+        CHECK(asid_kernel_log_lines(&in, &p, &c) == 0 && strv_length(c) == 0);
+}
+
 int main(void) {
+        test_kernel_log_fixture();
+        test_kernel_log_other();
         test_table();
         test_usage_split();
         test_misc_parse();
