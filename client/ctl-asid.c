@@ -115,17 +115,20 @@ static void print_policy_state(json_object *all) {
         for (size_t i = 0; quotas && i < json_object_array_length(quotas); i++) {
                 json_object *e = json_object_array_get_idx(quotas, i);
                 uint64_t req = json_object_get_uint64(json_object_array_get_idx(e, 2));
+                const char *observed = json_object_get_string(json_object_array_get_idx(e, 3));
                 char reqs[32];
 
                 if (req == UINT64_MAX)
                         strcpy(reqs, "max");
                 else
                         snprintf(reqs, sizeof reqs, "%" PRIu64, req);
-                printf("Quota %s %s=%s: %s (misc.max reads \"%s\")\n",
-                       json_object_get_string(json_object_array_get_idx(e, 0)),
+
+                printf("Quota %s %s=%s: %s", json_object_get_string(json_object_array_get_idx(e, 0)),
                        json_object_get_string(json_object_array_get_idx(e, 1)), reqs,
-                       json_object_get_string(json_object_array_get_idx(e, 4)),
-                       json_object_get_string(json_object_array_get_idx(e, 3)));
+                       json_object_get_string(json_object_array_get_idx(e, 4)));
+                if (!isempty(observed))
+                        printf(" (misc.max reads \"%s\")", observed);
+                printf("\n");
         }
         print_strings("! ", get(all, "Problems"));
 }

@@ -215,6 +215,10 @@ int asid_usage_compute(const AsidPartition *p, const MiscCounts *misc, int64_t s
                         snp_used = MIN(snp_guests, joint);
                         es_used = joint - snp_used;
                         how = "misc.current \"sev_es\" counts SEV-ES and SNP guests together; split with the SNP guest count";
+                } else if (joint >= 0 && es_cap == 0) {
+                        snp_used = joint;
+                        es_used = 0;
+                        how = "misc.current \"sev_es\" counts SEV-ES and SNP guests together; SEV-ES has no ASIDs, so every one is an SNP guest";
                 } else if (joint >= 0)
                         how = "misc.current \"sev_es\" counts SEV-ES and SNP guests together and the SNP guest count is unknown, so the split is unknown";
                 else

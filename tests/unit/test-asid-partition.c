@@ -203,6 +203,15 @@ static void test_usage_split(void) {
         CHECK(strstr(u.pool[ASID_POOL_SNP].note, "unknown"));
         asid_usage_done(&u);
 
+        /* All joint ASIDs to SNP: every sev_es charge is an SNP guest, even without the count. */
+        in.cth_requested = 99;
+        asid_partition_compute(&in, &p);
+        CHECK(asid_usage_compute(&p, &misc, -1, "nowhere", &u) == 0);
+        CHECK(u.pool[ASID_POOL_SNP].used == 7 && u.pool[ASID_POOL_SNP].free == 92);
+        CHECK(u.pool[ASID_POOL_SEV_ES].used == 0 && u.pool[ASID_POOL_SEV_ES].free == 0);
+        CHECK(strstr(u.pool[ASID_POOL_SNP].note, "every one is an SNP guest"));
+        asid_usage_done(&u);
+
         /* Without CTH: one joint range, free is the joint free count for both. */
         in.cth_requested = 0;
         asid_partition_compute(&in, &p);
