@@ -2,6 +2,7 @@
 malformed), the modprobe.d file, conflicts, PendingReload and quotas."""
 
 import json
+import subprocess
 import time
 
 import dbus
@@ -432,3 +433,40 @@ def test_corrupt_saved_policy_is_reported(host, bus, daemon):
     assert any('saved ASID policy' in p for p in problems)
     assert dict(d.get(PATH, IFACE, 'Policy')) == {}
     assert not host.path(MODPROBE).exists()
+
+
+def test_state_write_failure_changes_nothing(host, bus, polkit, daemon):
+    """If the policy cannot be saved, the modprobe.d file is put back and the call fails."""
+    polkit.allow(ACTION)
+    d = daemon(host)
+    state = host.path('state/state.json')
+    if state.exists():
+        state.unlink()
+    state.mkdir()            # rename() over a directory fails: the save cannot succeed
+    with pytest.raises(dbus.DBusException) as e:
+        asid(d).SetPolicy(policy(ciphertext_hiding=dbus.UInt32(64)))
+    assert e.value.get_dbus_name() == 'org.hwsecd1.Error.IOError'
+    assert 'nothing was changed' in e.value.get_dbus_message()
+    assert not host.path(MODPROBE).exists()
+    assert d.get(PATH, IFACE, 'ConfiguredCiphertextHidingAsids') == -1
+    assert dict(d.get(PATH, IFACE, 'Policy')) == {}
+    assert d.running()
+
+
+def test_policy_waits_for_polkit(host, bus, polkit, daemon):
+    """Nothing is written while polkit has not answered; the answer lets the call finish."""
+    polkit.allow(ACTION)
+    d = daemon(host)
+    polkit.hang()
+    slow = subprocess.Popen(['busctl', f'--address={bus.address}', '--timeout=60', 'call', 'org.hwsecd1',
+                             PATH, IFACE, 'SetPolicy', 'a{sv}', '1', 'ciphertext_hiding', 'u', '64'],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert wait_for(lambda: polkit.mock.HaveHangingCalls())
+    # Reads are answered meanwhile, and nothing was written.
+    assert pools(d)['snp']['last'] == 99
+    assert not host.path(MODPROBE).exists()
+    polkit.release()
+    out, err = slow.communicate(timeout=20)
+    assert slow.returncode == 0, err
+    assert host.path(MODPROBE).read_text() == EXPECTED_MODPROBE_64
+    assert d.get(PATH, IFACE, 'ConfiguredCiphertextHidingAsids') == 64
