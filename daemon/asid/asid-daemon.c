@@ -31,8 +31,12 @@ static int read_kvm_bool(AsidArea *a, const char *name, bool *ret) {
         r = read_one_line_file(path, &v);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0)
-                return strv_extend(&a->problems, "A kvm_amd parameter file could not be read; treating it as off.") < 0 ? -ENOMEM : 0;
+        if (r < 0) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s could not be read (%s); treating it as off.", path, strerror(-r)) < 0)
+                        return -ENOMEM;
+                return strv_extend(&a->problems, p) < 0 ? -ENOMEM : 0;
+        }
         r = parse_boolean(strstrip_trailing(v));
         if (r < 0) {
                 _cleanup_free_ char *p = NULL;

@@ -470,3 +470,18 @@ def test_policy_waits_for_polkit(host, bus, polkit, daemon):
     assert slow.returncode == 0, err
     assert host.path(MODPROBE).read_text() == EXPECTED_MODPROBE_64
     assert d.get(PATH, IFACE, 'ConfiguredCiphertextHidingAsids') == 64
+
+
+def test_bad_kvm_amd_parameter_is_a_problem_not_a_crash(host, bus, daemon):
+    h = host.make('genoa', kvm_amd=dict(sev_es='maybe', ciphertext_hiding_asids='lots'))
+    d = daemon(h)
+    problems = [str(p) for p in d.get(PATH, IFACE, 'Problems')]
+    assert any('sev_es says "maybe", which is not a boolean' in p for p in problems)
+    assert any('ciphertext_hiding_asids says "lots", which is not a number' in p for p in problems)
+    p = pools(d)
+    assert p['sev-es']['state'] == 'disabled' and p['sev']['state'] == 'enabled'
+    h.path('cgroup/misc.current').write_text('this is not a misc file\n')
+    asid(d).Refresh()
+    assert any('misc.current' in str(x) for x in d.get(PATH, IFACE, 'Problems'))
+    assert pools(d)['sev']['used'] == -1
+    assert d.running()
