@@ -561,7 +561,7 @@ static const sd_bus_vtable firmware_vtable[] = {
                                 SD_BUS_ARGS("s", payload, "t", not_before_usec, "t", not_after_usec, "a{sv}", options),
                                 SD_BUS_RESULT("o", job), method_schedule_update, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("History", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ussstttsa{sv}a{sv})", history),
-                                method_history, 0),
+                                method_history, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 
