@@ -275,6 +275,14 @@ static int method_check_assignable(sd_bus_message *msg, void *userdata, sd_bus_e
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int pci_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                    sd_bus_error *error) {
+        if (!streq(path, PCI_OBJECT_PATH))
+                return 0;
+        *found = userdata;
+        return 1;
+}
+
 /* ---- org.hwsecd1.PciDevice ---- */
 
 static int dev_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
@@ -603,7 +611,10 @@ static const sd_bus_vtable pci_device_vtable[] = {
 int bus_pci_register(PciArea *a) {
         int r;
 
-        r = sd_bus_add_object_vtable(a->m->bus, &a->slot_pci, PCI_OBJECT_PATH, PCI_IFACE, pci_vtable, a);
+        /* sd-bus wants all vtables of one node to be fallbacks or none: the device objects need
+         * a fallback, so the Pci interface is one too, with a find function that only accepts
+         * /org/hwsecd1/pci itself. */
+        r = sd_bus_add_fallback_vtable(a->m->bus, &a->slot_pci, PCI_OBJECT_PATH, PCI_IFACE, pci_vtable, pci_find, a);
         if (r < 0)
                 return r;
         r = sd_bus_add_fallback_vtable(a->m->bus, &a->slot_dev, PCI_OBJECT_PATH, PCI_DEVICE_IFACE, pci_device_vtable,
