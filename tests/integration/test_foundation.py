@@ -266,11 +266,16 @@ def _raw_call_with_invalid_utf8(address):
         return pad(hdr + fields, 8) + body
 
     s.sendall(message(1, b'org.freedesktop.DBus', b'/org/freedesktop/DBus', b'org.freedesktop.DBus', b'Hello'))
+    s.settimeout(5)
+    data, closed = b'', False
+    while b':1.' not in data:          # wait for Hello's reply before misbehaving
+        chunk = s.recv(65536)
+        if not chunk:
+            return data, True
+        data += chunk
     bad = b'\xff\xfe not utf-8'
     body = struct.pack('<I', len(bad)) + bad + b'\0'
     s.sendall(message(2, BUS_NAME.encode(), b'/org/hwsecd1', MANAGER.encode(), b'CanDo', b's', body))
-    s.settimeout(5)
-    data, closed = b'', False
     try:
         while True:
             chunk = s.recv(65536)
@@ -278,8 +283,10 @@ def _raw_call_with_invalid_utf8(address):
                 closed = True
                 break
             data += chunk
-    except (socket.timeout, ConnectionResetError):
+    except ConnectionResetError:
         closed = True
+    except socket.timeout:
+        pass
     s.close()
     return data, closed
 

@@ -30,6 +30,7 @@ cleanup() {
         rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM
 
 mkdir -p "$tmp/actions" "$tmp/rules.d" "$tmp/empty"
 cp "$policy" "$tmp/actions/"

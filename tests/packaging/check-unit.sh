@@ -26,6 +26,7 @@ cleanup() {
         if [ "$had_stamp" = 0 ] && [ -e "$stamp" ]; then rm -f "$stamp"; fi
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM
 
 copy=$tmp/hwsecd.service
 grep -q '^ExecStart=' "$unit" || { echo "$unit has no ExecStart=" >&2; exit 1; }
