@@ -243,10 +243,14 @@ static int method_check_assignable(sd_bus_message *msg, void *userdata, sd_bus_e
                         continue;
                 if (c && c->is_bridge)
                         continue;       /* VFIO tolerates bridges bound to pcieport in a group */
-                if (asprintf(&line, "%s must move with %s but is %s%s%s; bind it to vfio-pci first "
-                             "(e.g. driverctl set-override %s vfio-pci).", *s, d->address,
-                             c && c->driver ? "bound to " : "not bound to any driver",
-                             c && c->driver ? c->driver : "", c && c->driver ? ", not vfio-pci" : "", *s) < 0)
+                const char *how = c && c->driver ? "bound to " : "not bound to any driver";
+                const char *drv = c && c->driver ? c->driver : "";
+                const char *nv = c && c->driver ? ", not vfio-pci" : "";
+                if ((streq(*s, d->address)
+                     ? asprintf(&line, "%s is %s%s%s; bind it to vfio-pci before assigning it "
+                                "(e.g. driverctl set-override %s vfio-pci).", *s, how, drv, nv, *s)
+                     : asprintf(&line, "%s must move with %s but is %s%s%s; bind it to vfio-pci first "
+                                "(e.g. driverctl set-override %s vfio-pci).", *s, d->address, how, drv, nv, *s)) < 0)
                         return -ENOMEM;
                 r = strv_extend(&reasons, line);
                 free(line);

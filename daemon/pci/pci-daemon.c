@@ -291,6 +291,7 @@ static int on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
         int r;
 
         a->settle = sd_event_source_disable_unref(a->settle);
+        log_debug("PCI: processing %zu queued device(s).", pci_map_size(a->pending));
         r = pci_flush(a);
         if (r < 0)
                 log_error_errno(r, "PCI update failed, the audit may be stale until the next event or Audit(): %m");
@@ -301,12 +302,21 @@ static int on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
 static int arm_settle(PciArea *a) {
         uint64_t now = now_usec(), when;
 
-        if (!a->settle)
+        if (!a->settle) {
                 a->first_pending = now;
+                log_debug("PCI: first queued uevent, update at the latest in %" PRIu64 " ms.",
+                          PCI_SETTLE_MAX_USEC / USEC_PER_MSEC);
+        }
         when = MIN(now + PCI_SETTLE_USEC, a->first_pending + PCI_SETTLE_MAX_USEC);
-        if (a->settle)
+        if (a->settle) {
+                uint64_t cur;
+                /* sd_event_source_set_time() clears a pending (already due) timer: never touch
+                 * one that is due or capped, or a steady storm would postpone it forever */
+                if (sd_event_source_get_time(a->settle, &cur) >= 0 && (cur <= now || cur == when))
+                        return 0;
                 return sd_event_source_set_time(a->settle, when);
-        return sd_event_add_time(a->m->event, &a->settle, CLOCK_MONOTONIC, when, 0, on_settle, a);
+        }
+        return sd_event_add_time(a->m->event, &a->settle, CLOCK_MONOTONIC, when, USEC_PER_MSEC, on_settle, a);
 }
 
 void pci_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {

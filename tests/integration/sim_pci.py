@@ -15,8 +15,8 @@ Options (SimHost(profile, **opts)):
   pci_fixture='switch-acs'       another tests/fixtures/pci/<name>
   pci_iommu=False                no /sys/kernel/iommu_groups at all (IOMMU off)
   pci_group_type='identity'      the type of every group (default DMA)
-  pci_sriov=True                 give 0000:06:00.0 an SR-IOV capability (up to 256 VFs, offset 1,
-                                 stride 1; the root port above it then spans buses 06-07)
+  pci_sriov=True                 give 0000:06:00.0 an SR-IOV capability (pci_sriov_total VFs, default
+                                 256, offset 1, stride 1; the root port above spans their buses)
   pci_drivers={addr: name}       drivers to bind (default: endpoints get their usual driver)
 Helpers for tests: add_vfs(host, n), remove_device(host, addr), set_acs_ctrl(host, addr, ctrl).
 """
@@ -199,8 +199,10 @@ class PciSim:
         devs = parse_dump(dump)
         by_addr = {a: c for a, c in devs}
         if self.host.opts.get('pci_sriov') and SRIOV_PF in by_addr:
-            add_sriov_cap(by_addr[SRIOV_PF], 0)
-            by_addr['0000:00:05.0'][0x1a] = 0x07       # the root port spans the VF bus too
+            total = self.host.opts.get('pci_sriov_total', 256)
+            add_sriov_cap(by_addr[SRIOV_PF], 0, total=total)
+            # the root port spans the buses the VFs land on (RID = PF + 1 + i)
+            by_addr['0000:00:05.0'][0x1a] = (0x600 + total) >> 8
         # the bridge above each bus, from bus ranges
         above = {}
         for a, c in devs:
@@ -248,7 +250,7 @@ class PciSim:
 
     # -- runtime changes (the uevents a kernel would send) --
 
-    def add_vfs(self, n, offset=1, stride=1):
+    def add_vfs(self, n, offset=1, stride=1, announce_pf=True, drain=None):
         """Enables n VFs on the SR-IOV PF: the VFs appear (one add each), then the PF changes."""
         pf = SRIOV_PF
         cfg = self.configs[pf]
@@ -274,13 +276,18 @@ class PciSim:
             self.next_group += 1
             added.append(addr)
         # the kernel's order: one "add" per VF, then "change" on the PF
+        # umockdev delivers over unix datagram sockets (net.unix.max_dgram_qlen is often 10) and
+        # aborts on EAGAIN: send in chunks of 6 and let the listener drain in between. drain(sent)
+        # may wait for the daemon to have seen them (see Statistics "events"); else sleep.
         for i, addr in enumerate(added):
             self.tb.uevent(self.paths[addr], 'add')
-            if i % 4 == 3:
-                # umockdev delivers over unix datagram sockets (net.unix.max_dgram_qlen is often
-                # 10) and aborts on EAGAIN: let the daemon drain its queue
-                time.sleep(0.002)
-        self.tb.uevent(self.paths[pf], 'change')
+            if i % 6 == 5:
+                if drain:
+                    drain(i + 1)
+                else:
+                    time.sleep(0.002)
+        if announce_pf:
+            self.tb.uevent(self.paths[pf], 'change')
         return added
 
     def add_quiet(self, addr, cfg, parent_path, group=None, physfn=None):

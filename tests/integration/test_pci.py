@@ -264,8 +264,12 @@ def test_vf_storm_coalesces(own_host, bus, daemon, signals):
         d = daemon(h)
         base = int(d.get(PCI_PATH, PCI, 'Statistics')['updates'])
         n_before = int(d.get(PCI_PATH, PCI, 'Summary')['devices'])
+        ev0 = int(d.get(PCI_PATH, PCI, 'Statistics')['events'])
+
+        def drain(sent):
+            wait_for(lambda: int(d.get(PCI_PATH, PCI, 'Statistics')['events']) - ev0 >= sent, what='uevents seen')
         t0 = time.monotonic()
-        added = h.pci.add_vfs(256)
+        added = h.pci.add_vfs(256, drain=drain)
         t_events = time.monotonic() - t0
         assert len(added) == 256
         wait_for(lambda: signals.count(member='InterfacesAdded') == 256, timeout=30, what='256 InterfacesAdded')
