@@ -279,8 +279,13 @@ def test_vf_storm_coalesces(own_host, bus, daemon, signals):
         summary_signals = signals.count(path=PCI_PATH, member='PropertiesChanged', prop='Devices')
         print(f'256 VF adds emitted in {t_events:.3f}s -> {updates} update(s), {summary_signals} Pci summary '
               f'signal(s), {len(signals.events)} signals in all')
-        assert updates == 1, f'{updates} updates for one storm'
-        assert summary_signals == 1
+        # the daemon waits for 25 ms of quiet, but never more than 1 s: a burst sent within
+        # 0.9 s is one update; a slow (loaded) machine may stretch it past the cap
+        if t_events < 0.9:
+            assert updates == 1, f'{updates} updates for one storm'
+        else:
+            assert 1 <= updates <= int(t_events) + 1, f'{updates} updates for a {t_events:.1f} s storm'
+        assert summary_signals == updates
         assert signals.count(member='InterfacesAdded') == 256
         vf = sim_pci.object_path(added[-1])
         assert d.get(vf, DEV, 'IsVirtualFunction')
