@@ -129,6 +129,11 @@ static int affected_add(PciMap *set, PciDev *d) {
         return pci_map_put(set, dev_key(d), d);
 }
 
+static int cmp_u64(const void *x, const void *y) {
+        uint64_t a = *(const uint64_t *) x, b = *(const uint64_t *) y;
+        return a < b ? -1 : a > b;
+}
+
 /* Processes every queued event in one go. */
 static int pci_flush(PciArea *a) {
         _cleanup_(pci_map_freep) PciMap *affected = pci_map_new();
@@ -155,7 +160,12 @@ static int pci_flush(PciArea *a) {
         }
         size_t k = 0;
         for (size_t i = 0; pci_map_iterate(a->pending, &i, &keys[k], &v); k++)
-                bits[k] = (uintptr_t) v;
+                ;
+        /* address order: bridges (lower bus numbers) are linked before what sits below them */
+        if (k > 1)
+                qsort(keys, k, sizeof(uint64_t), cmp_u64);
+        for (size_t i = 0; i < k; i++)
+                bits[i] = (uintptr_t) pci_map_get(a->pending, keys[i]);
         pci_map_free(a->pending);
         a->pending = pci_map_new();
         if (!a->pending) {
@@ -420,13 +430,8 @@ int pci_area_reaudit(PciArea *a) {
                     strv_extend(&removed, old->devices[i]->address) < 0)
                         return -ENOMEM;
 
-        /* the announced map points into the old topology: rebuild it after the signals */
-        STRV_FOREACH(s, removed) {
-                uint32_t dom;
-                uint8_t b, dv, fn;
-                if (pci_parse_address(*s, &dom, &b, &dv, &fn) >= 0)
-                        pci_map_remove(a->announced, pci_addr_key(dom, b, dv, fn));
-        }
+        /* the announced map points into the old topology (only its keys are used here);
+         * it is rebuilt from the new one after the signals */
         r = bus_pci_emit(a, added, removed, list, n_list, true, true);
         pci_map_free(a->announced);
         a->announced = pci_map_new();

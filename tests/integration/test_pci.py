@@ -217,10 +217,19 @@ def test_remove_and_readd(host, bus, daemon, signals):
     assert d.running()
 
 
-def test_audit_method_rereads(host, bus, daemon):
+def test_audit_method_rereads(host, bus, daemon, signals):
     d = daemon(host)
     s = d.call(PCI_PATH, PCI, 'Audit')[0]
     assert int(s['unsafe']) == 7
+    # a device that vanished without a uevent: Audit() notices and announces it
+    host.pci.tb.remove_device(host.pci.paths['0000:00:1f.3'])
+    s = d.call(PCI_PATH, PCI, 'Audit')[0]
+    wait_for(lambda: [a for p, m, a in signals.events
+                      if m == 'InterfacesRemoved' and str(a[0]) == sim_pci.object_path('0000:00:1f.3')],
+             what='InterfacesRemoved after Audit()')
+    assert '0000:00:1f.3' not in [str(x) for x in d.get(PCI_PATH, PCI, 'Devices')]
+    assert sorted(str(x) for x in d.get(sim_pci.object_path('0000:00:1f.0'), DEV, 'KernelGroupDevices')) == \
+        ['0000:00:1f.0', '0000:00:1f.2']
 
 
 # The pci sim builds /sys/devices/pci0000:00, which two live testbeds in one process cannot both
