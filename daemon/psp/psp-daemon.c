@@ -230,7 +230,7 @@ static int recompute_checks(Manager *m) {
         _cleanup_free_ CheckChange *changes = NULL;
         CheckFacts f = {};
         CheckList l = {};
-        json_object *section;
+        json_object *section = NULL;
         size_t dropped = 0;
         bool had_last;
         int r, n;
@@ -253,6 +253,8 @@ static int recompute_checks(Manager *m) {
         check_list_done(&a->checks);
         a->checks = l;
 
+        if (json_object_object_get_ex(m->state, STATE_KEY, &section) && !json_object_is_type(section, json_type_object))
+                log_warning("\"%s\" in %s is not an object; starting a new check history.", STATE_KEY, STATE_FILE_NAME);
         section = state_section(m->state, STATE_KEY);
         if (!section)
                 return log_oom();
