@@ -349,8 +349,10 @@ static int print_check(Ctl *c, const char *address, const char *verdict, char **
                         const char *drv = jstr(m, "driver");
                         json_object *rv;
                         bool ready = json_object_object_get_ex(m, "vfio", &rv) && json_object_get_boolean(rv);
+                        json_object *br;
+                        bool bridge = json_object_object_get_ex(m, "bridge", &br) && json_object_get_boolean(br);
                         printf("  %s  driver %-12s %s\n", jstr(m, "address") ?: "?", drv ?: "(none)",
-                               ready ? "ok" : drv ? "NOT bound to vfio-pci" : "unbound");
+                               bridge ? "ok (bridge)" : ready ? "ok" : drv ? "NOT bound to vfio-pci" : "unbound");
                 }
                 if (!verdict_safe(verdict))
                         printf("Not safe to assign.\n");
@@ -383,6 +385,7 @@ static int verb_check_device(Ctl *c, int argc, char **argv) {
                         json_object_object_add(o, "address", json_object_new_string(*s));
                         json_object_object_add(o, "driver", m && m->driver ? json_object_new_string(m->driver) : NULL);
                         json_object_object_add(o, "vfio", json_object_new_boolean(m && m->driver && streq(m->driver, "vfio-pci")));
+                        json_object_object_add(o, "bridge", json_object_new_boolean(m && m->is_bridge));
                         json_object_array_add(movers, o);
                 }
                 r = print_check(c, d->address, pci_verdict_to_string(d->verdict), d->reasons, movers);
@@ -412,7 +415,9 @@ static int verb_check_device(Ctl *c, int argc, char **argv) {
                 json_object *o = json_object_new_object();
                 json_object_object_add(o, "address", json_object_new_string(addr));
                 json_object_object_add(o, "driver", isempty(drv) ? NULL : json_object_new_string(drv));
-                json_object_object_add(o, "vfio", json_object_new_boolean(vfio));
+                /* the daemon's flag: bound to vfio-pci, or a bridge */
+                json_object_object_add(o, "vfio", json_object_new_boolean(vfio && drv && streq(drv, "vfio-pci")));
+                json_object_object_add(o, "bridge", json_object_new_boolean(vfio && !(drv && streq(drv, "vfio-pci"))));
                 json_object_array_add(movers, o);
         }
         if (r < 0) {

@@ -269,8 +269,9 @@ static int method_check_assignable(sd_bus_message *msg, void *userdata, sd_bus_e
                 PciDev *c = pci_topology_find(a->topo, *s);
                 if (r < 0)
                         break;
+                /* ready: bound to vfio-pci, or a bridge (VFIO leaves bridges to pcieport) */
                 r = sd_bus_message_append(reply, "(ssb)", *s, c && c->driver ? c->driver : "",
-                                          c && c->driver && streq(c->driver, "vfio-pci"));
+                                          c && ((c->driver && streq(c->driver, "vfio-pci")) || c->is_bridge));
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);

@@ -140,6 +140,7 @@ def test_check_assignable(host, bus, daemon, hwsecctl):
     assert movers['0000:03:00.0'] == ('vfio-pci', True)
     assert movers['0000:04:00.0'] == ('virtio-pci', False)
     assert movers['0000:05:00.0'] == ('nvme', False)
+    assert movers['0000:02:00.0'] == ('pcieport', True)      # bridges stay with pcieport
     assert any('0000:04:00.0 must move with 0000:03:00.0 but is bound to virtio-pci' in r for r in reasons)
 
     verdict, reasons, devices = d.call(PCI_PATH, PCI, 'CheckAssignable', '0000:06:00.0', signature='s')
