@@ -279,6 +279,7 @@ class PciSim:
         # umockdev delivers over unix datagram sockets (net.unix.max_dgram_qlen is often 10) and
         # aborts on EAGAIN: send in chunks of 6 and let the listener drain in between. drain(sent)
         # may wait for the daemon to have seen them (see Statistics "events"); else sleep.
+        self.storm_started = time.monotonic()
         for i, addr in enumerate(added):
             self.tb.uevent(self.paths[addr], 'add')
             if i % 6 == 5:
@@ -288,6 +289,7 @@ class PciSim:
                     time.sleep(0.002)
         if announce_pf:
             self.tb.uevent(self.paths[pf], 'change')
+        self.storm_ended = time.monotonic()
         return added
 
     def add_quiet(self, addr, cfg, parent_path, group=None, physfn=None):
