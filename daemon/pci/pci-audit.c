@@ -580,8 +580,17 @@ int pci_audit_remove(PciTopology *t, PciDev *d, char ***ret_removed, PciDev ***r
         r = pci_audit_region_for(t, d, &roots, &n_roots, &a_roots);
         if (r < 0)
                 return r;
+        /* the region's roots are d's bus mates: drop those that go with d (d, its VFs) */
+        _cleanup_(pci_map_freep) PciMap *gone = pci_map_new();
+        if (!gone)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_below; i++) {
+                r = pci_map_put(gone, pci_addr_key(below[i]->domain, below[i]->bus_nr, below[i]->dev, below[i]->func), below[i]);
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; i < n_roots; i++)
-                if (roots[i] == d)
+                if (pci_map_get(gone, pci_addr_key(roots[i]->domain, roots[i]->bus_nr, roots[i]->dev, roots[i]->func)))
                         roots[i--] = roots[--n_roots];
         for (size_t i = 0; i < n_below; i++)
                 pci_kgroups_remove_address(t, below[i]->address, below[i]->kernel_group);

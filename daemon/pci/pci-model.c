@@ -123,6 +123,7 @@ PciDev *pci_dev_new(uint32_t domain, uint8_t bus, uint8_t dev, uint8_t func) {
 void pci_dev_free(PciDev *d) {
         if (!d)
                 return;
+        free(d->vfs);
         free(d->driver);
         free(d->physfn_address);
         free(d->parent_name);
@@ -304,6 +305,18 @@ static int bus_insert_sorted(PciBus *b, PciDev *d) {
         return 0;
 }
 
+/* Links a VF to its PF both ways (the PF's list lets removals clear the VFs' pointers). */
+static int set_physfn(PciDev *vf, PciDev *pf) {
+        if (vf->physfn == pf)
+                return 0;
+        if (vf->physfn)
+                array_remove(vf->physfn->vfs, &vf->physfn->n_vfs, vf);
+        vf->physfn = pf;
+        if (!pf)
+                return 0;
+        return array_append(&pf->vfs, &pf->n_vfs, &pf->allocated_vfs, vf);
+}
+
 int pci_sriov_vf_rid(const PciDev *pf, unsigned i) {
         if (!pf->has_sriov || i >= pf->sriov_num)
                 return -1;
@@ -317,7 +330,7 @@ int pci_sriov_vf_rid(const PciDev *pf, unsigned i) {
 /* Dumps carry no physfn links: a device is a VF when a PF in the same domain has SR-IOV with
  * VF Enable set, and the device's routing ID is one of PF RID + First VF Offset + i * VF
  * Stride for i < NumVFs. */
-static void link_vfs_from_sriov(PciTopology *t) {
+static int link_vfs_from_sriov(PciTopology *t) {
         for (size_t i = 0; i < t->n_devices; i++) {
                 PciDev *pf = t->devices[i];
                 if (!pf->has_sriov || !(pf->sriov_ctrl & 0x1) || pf->is_vf)
@@ -330,9 +343,11 @@ static void link_vfs_from_sriov(PciTopology *t) {
                         if (!vf || vf == pf || vf->physfn_address)
                                 continue;
                         vf->is_vf = true;
-                        vf->physfn = pf;
+                        if (set_physfn(vf, pf) < 0)
+                                return -ENOMEM;
                 }
         }
+        return 0;
 }
 
 static void vf_fixups(PciDev *vf) {
@@ -396,11 +411,15 @@ int pci_topology_link(PciTopology *t) {
         for (size_t i = 0; i < t->n_devices; i++) {
                 PciDev *d = t->devices[i];
                 if (d->physfn_address) {
-                        d->physfn = pci_topology_find(t, d->physfn_address);
+                        r = set_physfn(d, pci_topology_find(t, d->physfn_address));
+                        if (r < 0)
+                                return r;
                         d->is_vf = true;
                 }
         }
-        link_vfs_from_sriov(t);
+        r = link_vfs_from_sriov(t);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < t->n_devices; i++)
                 if (t->devices[i]->is_vf)
                         vf_fixups(t->devices[i]);
@@ -551,19 +570,9 @@ int pci_topology_probe_order(PciTopology *t, PciDev **roots, size_t n_roots, Pci
                                 r = order_below(&c, roots[i], 0);
                 }
                 /* VFs of PFs in the region (they may sit on virtual buses). */
-                for (size_t i = 0; i < c.n && r >= 0; i++) {
-                        PciDev *pf = c.out[i];
-                        if (!pf->has_sriov)
-                                continue;
-                        for (unsigned v = 0; v < pf->sriov_num && r >= 0; v++) {
-                                int rid = pci_sriov_vf_rid(pf, v);
-                                if (rid < 0)
-                                        break;
-                                PciDev *vf = pci_map_get(t->by_addr, pci_addr_key(pf->domain, rid >> 8, (rid >> 3) & 0x1f, rid & 7));
-                                if (vf && vf->physfn == pf)
-                                        r = order_add(&c, vf);
-                        }
-                }
+                for (size_t i = 0; i < c.n && r >= 0; i++)
+                        for (size_t v = 0; v < c.out[i]->n_vfs && r >= 0; v++)
+                                r = order_add(&c, c.out[i]->vfs[v]);
         }
         if (r < 0)
                 goto fail;
@@ -629,10 +638,10 @@ int pci_topology_remove_device(PciTopology *t, PciDev *d, char ***ret_removed) {
                         if (r < 0)
                                 return r;
                 }
-                /* VFs whose PF goes lose their PF pointer */
-                for (size_t j = 0; j < t->n_devices; j++)
-                        if (t->devices[j]->physfn == x && t->devices[j] != x)
-                                t->devices[j]->physfn = NULL;
+                /* VFs whose PF goes lose their PF pointer, a VF leaves its PF's list */
+                while (x->n_vfs > 0)
+                        (void) set_physfn(x->vfs[x->n_vfs - 1], NULL);
+                (void) set_physfn(x, NULL);
                 unlink_device(t, x);
                 pci_dev_free(x);
         }
@@ -645,7 +654,9 @@ int pci_topology_link_one(PciTopology *t, PciDev *d) {
         int r;
 
         if (d->physfn_address) {
-                d->physfn = pci_topology_find(t, d->physfn_address);
+                r = set_physfn(d, pci_topology_find(t, d->physfn_address));
+                if (r < 0)
+                        return r;
                 d->is_vf = true;
         }
         if (d->is_vf)

@@ -97,6 +97,8 @@ struct PciDev {
         uint16_t sriov_ctrl, sriov_total, sriov_num, sriov_offset, sriov_stride, sriov_vf_device;
         bool is_vf;
         PciDev *physfn;
+        PciDev **vfs;                   /* PF: the VFs whose physfn is this device */
+        size_t n_vfs, allocated_vfs;
         char *physfn_address;           /* from sysfs physfn link (daemon) */
 
         PciBus *bus;

@@ -187,11 +187,13 @@ int main(void) {
                                 snprintf(label, sizeof(label), "toggling ACS RR on %s", d->address);
                                 d->acs.ctrl ^= PCI_ACS_RR;
                                 ASSERT_OK(pci_audit_update(t, &d, 1, NULL, NULL));
-                        } else if (what == 1 && !d->is_bridge && !d->has_sriov && !saved.valid && d->bus_nr != 0) {
-                                snprintf(label, sizeof(label), "removing %s", d->address);
+                        } else if (what == 1 && !d->is_bridge && !saved.valid && d->bus_nr != 0) {
+                                snprintf(label, sizeof(label), "removing %s%s", d->address,
+                                         d->n_vfs ? " with its VFs" : "");
                                 saved.copy = *d;
                                 snprintf(saved.pf, sizeof(saved.pf), "%s", d->physfn ? d->physfn->address : "");
-                                saved.valid = !d->is_vf || d->physfn;
+                                /* a PF comes back without its VFs: not re-added */
+                                saved.valid = (!d->is_vf || d->physfn) && !d->has_sriov;
                                 ASSERT_OK(pci_audit_remove(t, d, NULL, NULL, NULL));
                         } else if (what == 2 && d->is_bridge) {
                                 snprintf(label, sizeof(label), "removing bridge %s", d->address);
