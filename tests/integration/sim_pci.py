@@ -323,6 +323,27 @@ class PciSim:
             self.set_group(addr, group)
         return path
 
+    def remove_vfs(self, addrs, drain=None):
+        """SR-IOV disable: one "remove" per VF, paced like add_vfs(), then the sysfs entries go
+        (umockdev builds the uevent from the device's directory, so it must still be there)."""
+        import shutil
+        for i, addr in enumerate(addrs):
+            self.tb.uevent(self.paths[addr], 'remove')
+            if i % 6 == 5:
+                if drain:
+                    drain(i + 1)
+                else:
+                    time.sleep(0.002)
+        for addr in addrs:
+            path = self.paths.pop(addr)
+            shutil.rmtree(self.host.sysroot / path.lstrip('/'))
+            self.host.sys_path(f'bus/pci/devices/{addr}').unlink()
+            n = self.groups.pop(addr, None)
+            if n is not None:
+                m = self.host.sys_path(f'kernel/iommu_groups/{n}/devices/{addr}')
+                if m.is_symlink():
+                    m.unlink()
+
     def remove(self, addr):
         path = self.paths.pop(addr)
         self.tb.uevent(path, 'remove')

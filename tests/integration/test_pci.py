@@ -302,3 +302,14 @@ def test_vf_storm_coalesces(own_host, bus, daemon, signals):
         assert d.get(vf, DEV, 'PhysicalFunction') == '0000:06:00.0'
         assert d.get(vf, DEV, 'Verdict') == 'isolated'
         assert int(d.get(PCI_PATH, PCI, 'Summary')['devices']) == n_before + 256
+
+        # and away again: 64 removes, one update, 64 InterfacesRemoved
+        base = int(d.get(PCI_PATH, PCI, 'Statistics')['updates'])
+        ev0 = int(d.get(PCI_PATH, PCI, 'Statistics')['events'])
+        h.pci.remove_vfs(added[-64:], drain=drain)
+        wait_for(lambda: signals.count(member='InterfacesRemoved') == 64, what='64 InterfacesRemoved')
+        time.sleep(scaled(0.3))
+        assert signals.count(member='InterfacesRemoved') == 64
+        assert int(d.get(PCI_PATH, PCI, 'Statistics')['updates']) - base == 1
+        assert int(d.get(PCI_PATH, PCI, 'Summary')['devices']) == n_before + 192
+        assert added[-1] not in [str(x) for x in d.get(PCI_PATH, PCI, 'Devices')]
