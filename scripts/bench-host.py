@@ -20,6 +20,7 @@ Every process is started in its own process group and killed by group.
 import argparse
 import os
 import pathlib
+import shutil
 import signal
 import statistics
 import subprocess
@@ -184,6 +185,20 @@ def main():
         targets.append(Target('hwsecd-genoa', 'org.hwsecd1', '/org/hwsecd1', 'org.hwsecd1.Manager',
                               [str(hwsecd_bin)], sim_env, work))
 
+    keep = False
+    try:
+        measure(args, targets, address, busload_bin, host, env_plain)
+    except Exception:
+        keep = True
+        print(f'daemon logs kept in {work}', file=sys.stderr)
+        raise
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def measure(args, targets, address, busload_bin, host, env_plain):
     watcher = Watcher(address)
     plain = dbus.bus.BusConnection(address)
     res = {t.label: {'owned': [], 'reply': [], 'seq_p50': [], 'seq_p99': [], 'seq_rate': [],
@@ -235,7 +250,6 @@ def main():
             host.close()
 
     report(targets, res, args)
-    return 0
 
 
 ROWS = [
@@ -287,5 +301,13 @@ def report(targets, res, args):
             print(f'  {lab} {k}: ' + ' '.join(f'{x:.1f}' for x in v))
 
 
+def on_signal(signum, frame):
+    # scripts/bench stops us with SIGTERM to our process group; the daemons have groups of their
+    # own, so unwind through the finally blocks that stop them.
+    raise SystemExit(128 + signum)
+
+
 if __name__ == '__main__':
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     sys.exit(main())
