@@ -1,25 +1,630 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Initial hook implementations for the firmware area; the area's work replaces this file. */
+/* The firmware (SFS) area: /dev/sfs presence and versions, staged packages, update jobs with
+ * their timers, the worker thread that runs the update ioctl, persistence and recovery. */
 
-#include "manager.h"
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "bus-util.h"
+#include "conf.h"
+#include "firmware-area.h"
+#include "log.h"
+#include "paths.h"
+#include "state.h"
+
+uint64_t firmware_now(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
+}
+
+static bool sfs_node_exists(void) {
+        struct stat st;
+
+        return stat(SFS_DEVICE_PATH, &st) >= 0 && S_ISCHR(st.st_mode);
+}
+
+/* ---- configuration ---- */
+
+static void firmware_load_config(FirmwareArea *a) {
+        _cleanup_strv_free_ char **wins = NULL, **allow_values = NULL, **allow = NULL;
+        _cleanup_free_ char *bad = NULL;
+        MaintenanceWindow *ws = NULL;
+        size_t n = 0;
+        int r;
+
+        strv_free(a->allow);
+        a->allow = NULL;
+        a->allow_error = mfree(a->allow_error);
+        r = conf_get_all(a->m->conf, "Firmware", "AllowedSha256", &allow_values);
+        if (r >= 0)
+                r = payload_allow_list_parse(allow_values, &allow, &bad);
+        if (r < 0) {
+                if (asprintf(&a->allow_error, "[Firmware] AllowedSha256= has an entry that is not a sha256 (\"%s\"); "
+                             "no package is accepted until hwsecd.conf is fixed", strna(bad)) < 0)
+                        a->allow_error = NULL;
+                manager_add_problem(a->m, "%s", a->allow_error ?: "[Firmware] AllowedSha256= is invalid");
+        } else
+                a->allow = TAKE_PTR(allow);
+
+        r = conf_get_all(a->m->conf, "Firmware", "MaintenanceWindow", &wins);
+        if (r >= 0)
+                ws = calloc(strv_length(wins) + 1, sizeof *ws);
+        STRV_FOREACH(w, wins) {
+                _cleanup_free_ char *why = NULL;
+
+                if (!ws)
+                        break;
+                if (window_parse(*w, &ws[n], &why) < 0) {
+                        manager_add_problem(a->m, "hwsecd.conf: [Firmware] MaintenanceWindow=%s is ignored: %s", *w,
+                                            strna(why));
+                        continue;
+                }
+                n++;
+        }
+        free(a->windows);
+        a->windows = ws;
+        a->n_windows = n;
+}
+
+/* ---- versions ---- */
+
+static void firmware_read_versions(FirmwareArea *a) {
+        _cleanup_close_ int fd = -EBADF;
+        SfsResult res = {};
+        int r;
+
+        a->versions_error = mfree(a->versions_error);
+        if (!a->present) {
+                a->versions_valid = false;
+                sfs_versions_done(&a->versions);
+                return;
+        }
+        fd = open(SFS_DEVICE_PATH, O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                r = -errno;
+                a->versions_valid = false;
+                (void) asprintf(&a->versions_error, "%s could not be opened: %s", SFS_DEVICE_PATH, strerror(-r));
+                log_warning("SFS: %s", strna(a->versions_error));
+                return;
+        }
+        r = sfs_get_versions(fd, &a->versions, &res);
+        a->versions_result = res;
+        a->versions_valid = r >= 0;
+        if (r < 0) {
+                char buf[16];
+                if (res.has_status)
+                        (void) asprintf(&a->versions_error, "SFSIOCFWVERS failed: SFS status %s, extended status 0x%08x",
+                                        sfs_status_to_string(res.status, buf, sizeof buf), res.extended_status);
+                else
+                        (void) asprintf(&a->versions_error, "SFSIOCFWVERS failed with %s: %s",
+                                        sfs_errno_name(r) ?: "an error", sfs_errno_meaning(r));
+                log_struct(LOG_WARNING, MESSAGE_ID_FIRMWARE_ERROR, "SFS: %s", strna(a->versions_error));
+                return;
+        }
+        log_info("SFS firmware versions read: blob sha256 %s, %u bytes written, %zu readable strings.",
+                 a->versions.sha256, a->versions.written_size, a->versions.n_strings);
+}
+
+/* ---- persistence ---- */
+
+int firmware_save(FirmwareArea *a) {
+        json_object *o = job_list_to_json(&a->jobs);
+
+        if (!o)
+                return log_oom();
+        json_object_object_add(a->m->state, "firmware", o);
+        return manager_save_state(a->m);
+}
+
+static int firmware_load_jobs(FirmwareArea *a) {
+        _cleanup_strv_free_ char **problems = NULL;
+        _cleanup_free_ char *aside = NULL;
+        json_object *section = NULL;
+        int r;
+
+        (void) json_object_object_get_ex(a->m->state, "firmware", &section);
+        r = job_list_from_json(section, &a->jobs, &problems);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (strv_length(problems) == 0)
+                return 0;
+
+        /* Keep the original file for a person to look at before writing the cleaned state. */
+        r = state_set_aside(paths_state_dir(), &aside);
+        STRV_FOREACH(p, problems)
+                log_struct(LOG_ERR, MESSAGE_ID_STATE_CORRUPT, "State file: %s", *p);
+        if (r < 0)
+                manager_add_problem(a->m, "The firmware jobs in the state file had %zu problem(s) (first: %s); "
+                                    "the file could not be kept aside: %s", strv_length(problems), problems[0],
+                                    strerror(-r));
+        else
+                manager_add_problem(a->m, "The firmware jobs in the state file had %zu problem(s) (first: %s); "
+                                    "the original file was kept as %s", strv_length(problems), problems[0], aside);
+        return firmware_save(a);
+}
+
+static void log_job_final(Job *j) {
+        static const char * const ids[_JOB_STATE_MAX] = {
+                [JOB_SUCCEEDED] = MESSAGE_ID_FW_JOB_SUCCEEDED,
+                [JOB_FAILED] = MESSAGE_ID_FW_JOB_FAILED,
+                [JOB_CANCELLED] = MESSAGE_ID_FW_JOB_CANCELLED,
+                [JOB_EXPIRED] = MESSAGE_ID_FW_JOB_EXPIRED,
+                [JOB_INTERRUPTED] = MESSAGE_ID_FW_JOB_INTERRUPTED,
+        };
+        int level = j->state == JOB_SUCCEEDED || j->state == JOB_CANCELLED ? LOG_NOTICE : LOG_WARNING;
+
+        log_struct(level, ids[j->state], "Firmware job %u (%s, sha256 %s) %s: %s", j->id, j->payload, j->sha256,
+                   job_state_to_string(j->state), strna(j->result));
+}
+
+/* Moves a job that reached a final state to the history and announces it. The caller saves. */
+static void firmware_finish(FirmwareArea *a, Job *j) {
+        _cleanup_free_ uint32_t *dropped = NULL;
+        size_t n_dropped = 0;
+
+        if (j->finished_usec == 0)
+                j->finished_usec = firmware_now();
+        log_job_final(j);
+        if (job_list_finish(&a->jobs, j, &dropped, &n_dropped) < 0) {
+                log_oom();
+                return;
+        }
+        bus_firmware_job_changed(a, j);
+        for (size_t i = 0; i < n_dropped; i++)
+                bus_firmware_job_removed(a, dropped[i]);
+        if (n_dropped > 0)
+                bus_firmware_changed(a, "Jobs", NULL);
+}
+
+/* ---- jobs ---- */
+
+static void firmware_fail(FirmwareArea *a, Job *j, int error, const char *fmt, ...) _printf_(4, 5);
+static void firmware_fail(FirmwareArea *a, Job *j, int error, const char *fmt, ...) {
+        va_list ap;
+        char *s = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        free(j->result);
+        j->result = s;
+        j->error = abs(error);
+        j->state = JOB_FAILED;
+        firmware_finish(a, j);
+}
+
+static void *firmware_worker(void *userdata) {
+        FirmwareArea *a = userdata;
+        FirmwareWork *w = &a->work;
+        uint64_t t0 = firmware_now(), one = 1;
+        int fd;
+
+        fd = open(SFS_DEVICE_PATH, O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                w->open_error = -errno;
+        else {
+                (void) sfs_get_versions(fd, &w->before, &w->before_result);
+                (void) sfs_update_package(fd, w->payload, &w->update);
+                (void) sfs_get_versions(fd, &w->after, &w->after_result);
+                close(fd);
+        }
+        w->duration_usec = firmware_now() - t0;
+        (void) write(a->worker_fd, &one, sizeof one);
+        return NULL;
+}
+
+static void firmware_work_done(FirmwareArea *a) {
+        sfs_versions_done(&a->work.before);
+        sfs_versions_done(&a->work.after);
+        a->work = (FirmwareWork) {};
+}
+
+/* Applies what the worker found to the running job. */
+static void firmware_complete(FirmwareArea *a) {
+        FirmwareWork *w = &a->work;
+        Job *j = a->running;
+        char st[16];
+
+        (void) pthread_join(a->worker, NULL);
+        a->worker_active = false;
+        a->running = NULL;
+        if (!j) {
+                firmware_work_done(a);
+                return;
+        }
+
+        if (w->before_result.error == 0 && !w->open_error)
+                (void) job_versions_from_sfs(&j->before, &w->before);
+        if (w->after_result.error == 0 && !w->open_error) {
+                (void) job_versions_from_sfs(&j->after, &w->after);
+                sfs_versions_done(&a->versions);
+                memcpy(a->versions.blob, w->after.blob, sizeof a->versions.blob);
+                if (sfs_versions_decode(a->versions.blob, &a->versions) >= 0) {
+                        a->versions.status = w->after.status;
+                        a->versions.extended_status = w->after.extended_status;
+                        a->versions_result = w->after_result;
+                        a->versions_valid = true;
+                        a->versions_error = mfree(a->versions_error);
+                }
+                bus_firmware_changed(a, "Versions", NULL);
+        }
+        j->finished_usec = firmware_now();
+
+        if (w->open_error) {
+                firmware_fail(a, j, w->open_error, "%s could not be opened: %s", SFS_DEVICE_PATH, strerror(-w->open_error));
+        } else if (w->update.has_status) {
+                j->has_status = true;
+                j->sfs_status = w->update.status;
+                j->sfs_extended_status = w->update.extended_status;
+                if (w->update.error == 0 && w->update.status == 0) {
+                        j->state = JOB_SUCCEEDED;
+                        (void) job_set_result(j, "the PSP accepted the package in %.1f s; firmware versions blob %s -> %s",
+                                              (double) w->duration_usec / 1e6,
+                                              j->before.valid ? j->before.sha256 : "(not read)",
+                                              j->after.valid ? j->after.sha256 : "(not read)");
+                        firmware_finish(a, j);
+                } else
+                        firmware_fail(a, j, -w->update.error,
+                                      "the firmware refused the package: SFS status %s, extended status 0x%08x",
+                                      sfs_status_to_string(w->update.status, st, sizeof st), w->update.extended_status);
+        } else
+                firmware_fail(a, j, w->update.error, "SFSIOCUPDATEPKG failed with %s: %s",
+                              sfs_errno_name(w->update.error) ?: "an error", sfs_errno_meaning(w->update.error));
+
+        firmware_work_done(a);
+        (void) firmware_save(a);
+        if (!a->shutting_down)
+                manager_broadcast(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+}
+
+static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        FirmwareArea *a = userdata;
+        uint64_t v;
+
+        if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
+                log_warning_errno(errno, "Failed to read the worker eventfd: %m");
+        if (a->worker_active)
+                firmware_complete(a);
+        firmware_dispatch(a);
+        return 0;
+}
+
+static void firmware_start_job(FirmwareArea *a, Job *j) {
+        PayloadInfo info;
+        PayloadError e;
+        int err = 0, r;
+
+        if (!a->present) {
+                firmware_fail(a, j, ENODEV, "%s is not present; the update could not start", SFS_DEVICE_PATH);
+                return;
+        }
+        if (a->allow_error) {
+                firmware_fail(a, j, EPERM, "%s", a->allow_error);
+                return;
+        }
+        e = payload_inspect(paths_firmware_dir(), j->payload, a->allow, &info, &err);
+        if (e != PAYLOAD_OK) {
+                firmware_fail(a, j, -payload_error_to_errno(e), "the package could not be checked again at start: %s%s%s",
+                              payload_error_to_string(e), err ? ": " : "", err ? strerror(err) : "");
+                return;
+        }
+        if (!streq(info.sha256, j->sha256)) {
+                firmware_fail(a, j, EBADMSG, "the package changed after it was scheduled (sha256 is now %s); "
+                              "schedule it again to install the new content", info.sha256);
+                return;
+        }
+
+        j->state = JOB_RUNNING;
+        j->started_usec = firmware_now();
+        r = firmware_save(a);
+        if (r < 0) {
+                j->state = JOB_SCHEDULED;
+                j->started_usec = 0;
+                firmware_fail(a, j, -r, "the state file could not be written, so the update was not started "
+                              "(a crash during it would go unnoticed): %s", strerror(-r));
+                return;
+        }
+
+        firmware_work_done(a);
+        strcpy(a->work.payload, j->payload);
+        a->running = j;
+        a->worker_active = true;
+        r = pthread_create(&a->worker, NULL, firmware_worker, a);
+        if (r != 0) {
+                a->running = NULL;
+                a->worker_active = false;
+                firmware_fail(a, j, r, "the update thread could not be started: %s", strerror(r));
+                (void) firmware_save(a);
+                return;
+        }
+        log_struct(LOG_NOTICE, MESSAGE_ID_FW_JOB_STARTED, "Firmware job %u started: installing %s (sha256 %s) through %s.",
+                   j->id, j->payload, j->sha256, SFS_DEVICE_PATH);
+        bus_firmware_job_changed(a, j);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        firmware_dispatch(userdata);
+        return 0;
+}
+
+static void firmware_arm_timer(FirmwareArea *a) {
+        uint64_t next = UINT64_MAX;
+        int r;
+
+        a->timer = sd_event_source_disable_unref(a->timer);
+        if (a->running || a->shutting_down)
+                return;
+        for (size_t i = 0; i < a->jobs.n_jobs; i++)
+                if (a->jobs.jobs[i]->state == JOB_SCHEDULED)
+                        next = MIN(next, MAX(a->jobs.jobs[i]->not_before_usec, (uint64_t) 1));
+        if (next == UINT64_MAX)
+                return;
+        r = sd_event_add_time(a->m->event, &a->timer, CLOCK_REALTIME, next, 0, on_timer, a);
+        if (r < 0)
+                log_error_errno(r, "Failed to arm the firmware job timer: %m");
+        else
+                (void) sd_event_source_set_description(a->timer, "firmware-jobs");
+}
+
+void firmware_dispatch(FirmwareArea *a) {
+        uint64_t now = firmware_now();
+        bool changed = false;
+        Job *next = NULL;
+
+        if (a->shutting_down)
+                return;
+        if (!a->running) {
+                /* Deadlines that passed while the job waited (another job ran, or the clock jumped). */
+                for (size_t i = 0; i < a->jobs.n_jobs;) {
+                        Job *j = a->jobs.jobs[i];
+                        if (j->state == JOB_SCHEDULED && j->not_after_usec != 0 && j->not_after_usec <= now) {
+                                j->state = JOB_EXPIRED;
+                                (void) job_set_result(j, "the window closed before the job could start");
+                                firmware_finish(a, j);
+                                changed = true;
+                                continue;
+                        }
+                        i++;
+                }
+                for (size_t i = 0; i < a->jobs.n_jobs; i++) {
+                        Job *j = a->jobs.jobs[i];
+                        if (j->state != JOB_SCHEDULED || j->not_before_usec > now)
+                                continue;
+                        if (!next || j->not_before_usec < next->not_before_usec)
+                                next = j;
+                }
+                if (next) {
+                        firmware_start_job(a, next);
+                        changed = true;
+                }
+        }
+        if (changed) {
+                (void) firmware_save(a);
+                bus_firmware_changed(a, "Jobs", NULL);
+                manager_broadcast(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+        }
+        /* A job that failed its start checks leaves the way free for the next one. */
+        if (next && !a->running) {
+                firmware_dispatch(a);
+                return;
+        }
+        firmware_arm_timer(a);
+}
+
+int firmware_schedule(FirmwareArea *a, Job *j) {
+        _cleanup_free_ char *nb = NULL;
+        int r;
+
+        r = job_list_add(&a->jobs, j);
+        if (r < 0)
+                return r;
+        r = firmware_save(a);
+        if (r < 0) {
+                /* Not acknowledged: forget it again. */
+                a->jobs.n_jobs--;
+                a->jobs.next_id--;
+                return r;
+        }
+        log_struct(LOG_NOTICE, MESSAGE_ID_FW_JOB_SCHEDULED,
+                   "Firmware job %u scheduled: %s (sha256 %s), not before %llu, not after %llu (µs since the epoch, 0 = "
+                   "now / no deadline)%s.", j->id, j->payload, j->sha256, (unsigned long long) j->not_before_usec,
+                   (unsigned long long) j->not_after_usec, j->window ? ", in the next maintenance window" : "");
+        bus_firmware_job_added(a, j);
+        bus_firmware_changed(a, "Jobs", NULL);
+        manager_broadcast(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+        return 0;
+}
+
+int firmware_job_cancel(FirmwareArea *a, Job *j) {
+        int r;
+
+        j->state = JOB_CANCELLED;
+        (void) job_set_result(j, "cancelled before it started");
+        firmware_finish(a, j);
+        r = firmware_save(a);
+        bus_firmware_changed(a, "Jobs", NULL);
+        manager_broadcast(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+        firmware_arm_timer(a);
+        return r;
+}
+
+void firmware_log_staged(FirmwareArea *a, const PayloadInfo *p, bool already) {
+        log_struct(LOG_NOTICE, MESSAGE_ID_FW_PACKAGE_STAGED, "Firmware package %s staged in %s/%s (%llu bytes, sha256 %s)%s.",
+                   p->name, paths_firmware_dir(), PAYLOAD_SUBDIR, (unsigned long long) p->size, p->sha256,
+                   already ? "; the same content was already there" : "");
+}
+
+/* ---- area hooks ---- */
+
+static void firmware_recover(FirmwareArea *a) {
+        uint64_t now = firmware_now();
+        size_t before = a->jobs.n_history;
+        int n;
+
+        n = job_list_recover(&a->jobs, now);
+        if (n < 0) {
+                log_oom();
+                return;
+        }
+        for (size_t i = before; i < a->jobs.n_history; i++)
+                log_job_final(a->jobs.history[i]);
+        if (n > 0)
+                (void) firmware_save(a);
+}
 
 int firmware_area_start(Manager *m) {
+        FirmwareArea *a;
+        int r;
+
+        a = calloc(1, sizeof *a);
+        if (!a)
+                return log_oom();
+        a->m = m;
+        a->worker_fd = -EBADF;
+        m->firmware = a;
+
+        firmware_load_config(a);
+        r = firmware_load_jobs(a);
+        if (r < 0 && r != -ENOMEM)
+                log_warning_errno(r, "Failed to write the cleaned firmware job list: %m");
+        firmware_recover(a);
+
+        r = payload_cleanup_stale(paths_firmware_dir());
+        if (r > 0)
+                log_info("Removed %d unfinished staging file(s) from %s/%s.", r, paths_firmware_dir(), PAYLOAD_SUBDIR);
+
+        a->present = sfs_node_exists();
+        firmware_read_versions(a);
+
+        a->worker_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (a->worker_fd < 0)
+                return log_error_errno(errno, "Failed to create an eventfd: %m");
+        r = sd_event_add_io(m->event, &a->worker_source, a->worker_fd, EPOLLIN, on_worker_done, a);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the worker eventfd: %m");
+
+        r = bus_firmware_register(a);
+        if (r < 0)
+                return r;
+        firmware_dispatch(a);
         return 0;
 }
 
 void firmware_area_free(Manager *m) {
+        FirmwareArea *a = m->firmware;
+
+        if (!a)
+                return;
+        a->shutting_down = true;
+        if (a->worker_active) {
+                /* Never abandon an update half-way: wait for the PSP's answer and record it. */
+                log_notice("Waiting for the running firmware update (job %u) to finish before exiting.",
+                           a->running ? a->running->id : 0);
+                firmware_complete(a);
+        }
+        a->timer = sd_event_source_disable_unref(a->timer);
+        a->worker_source = sd_event_source_disable_unref(a->worker_source);
+        if (a->worker_fd >= 0)
+                close(a->worker_fd);
+        job_list_done(&a->jobs);
+        sfs_versions_done(&a->versions);
+        firmware_work_done(a);
+        free(a->versions_error);
+        free(a->windows);
+        strv_free(a->allow);
+        free(a->allow_error);
+        free(a);
+        m->firmware = NULL;
 }
 
-void firmware_area_uevent(Manager *m, sd_device *d, sd_device_action_t a) {
+void firmware_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
+        FirmwareArea *a = m->firmware;
+        const char *subsystem = NULL, *sysname = NULL;
+        bool was;
+
+        if (!a || sd_device_get_subsystem(d, &subsystem) < 0 || !streq(subsystem, "misc") ||
+            sd_device_get_sysname(d, &sysname) < 0 || !streq(sysname, "sfs"))
+                return;
+        was = a->present;
+        if (action == SD_DEVICE_REMOVE || action == SD_DEVICE_UNBIND)
+                a->present = false;
+        else if (action == SD_DEVICE_ADD || action == SD_DEVICE_CHANGE || action == SD_DEVICE_BIND)
+                a->present = true;
+        else
+                return;
+        if (a->present != was)
+                log_notice("SFS device %s %s.", SFS_DEVICE_PATH, a->present ? "appeared" : "went away");
+        firmware_read_versions(a);
+        bus_firmware_changed(a, "SfsPresent", "Versions", NULL);
+        manager_broadcast(m, MANAGER_EVENT_FIRMWARE_CHANGED);
+        if (a->present && !was)
+                firmware_dispatch(a);
 }
 
 void firmware_area_event(Manager *m, ManagerEvent ev) {
+        FirmwareArea *a = m->firmware;
+
+        if (!a || ev != MANAGER_EVENT_CONFIG_RELOADED)
+                return;
+        firmware_load_config(a);
+        bus_firmware_changed(a, "MaintenanceWindows", NULL);
+}
+
+static json_object *versions_json(FirmwareArea *a) {
+        JobVersions v = {};
+        json_object *o;
+
+        if (a->versions_valid && job_versions_from_sfs(&v, &a->versions) < 0)
+                return NULL;
+        o = job_versions_to_json(&v);
+        if (o && a->versions_error)
+                json_object_object_add(o, "error", json_object_new_string(a->versions_error));
+        job_versions_done(&v);
+        return o;
 }
 
 int firmware_area_describe(Manager *m, json_object *root) {
+        FirmwareArea *a = m->firmware;
+        json_object *o, *summary, *windows;
+        char buf[64];
+
+        if (!a)
+                return 0;
+        o = job_list_to_json(&a->jobs);
+        summary = json_object_new_object();
+        windows = json_object_new_array();
+        if (!o || !summary || !windows)
+                return -ENOMEM;
+        json_object_object_add(o, "sfs_present", json_object_new_boolean(a->present));
+        json_object_object_add(o, "versions", versions_json(a));
+        for (size_t i = 0; i < a->n_windows; i++) {
+                char *s = window_to_string(&a->windows[i]);
+                if (s)
+                        json_object_array_add(windows, json_object_new_string(s));
+                free(s);
+        }
+        json_object_object_add(o, "maintenance_windows", windows);
+
+        json_object_object_add(summary, "SFS device", json_object_new_string(a->present ? "present" : "absent"));
+        if (a->versions_valid) {
+                snprintf(buf, sizeof buf, "%.16s…", a->versions.sha256);
+                json_object_object_add(summary, "versions blob sha256", json_object_new_string(buf));
+        }
+        snprintf(buf, sizeof buf, "%zu pending, %s", a->jobs.n_jobs, a->running ? "one running" : "none running");
+        json_object_object_add(summary, "update jobs", json_object_new_string(buf));
+        json_object_object_add(o, "summary", summary);
+        json_object_object_add(root, "firmware", o);
         return 0;
 }
 
 bool firmware_area_degraded(Manager *m) {
-        return false;
+        FirmwareArea *a = m->firmware;
+
+        /* A broken allow-list or an unreadable versions blob on a present device needs a person. */
+        return a && (a->allow_error || (a->present && !a->versions_valid));
 }

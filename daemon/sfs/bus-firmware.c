@@ -1,0 +1,604 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.hwsecd1.Firmware at /org/hwsecd1/firmware and org.hwsecd1.FirmwareJob at
+ * /org/hwsecd1/firmware/job/N. */
+
+#include <sys/stat.h>
+
+#include "bus-errors.h"
+#include "bus-util.h"
+#include "firmware-area.h"
+#include "fileio.h"
+#include "log.h"
+#include "paths.h"
+#include "polkit.h"
+#include "state.h"
+
+#define MAX_NOT_BEFORE_AHEAD_USEC (UINT64_C(366) * 24 * 3600 * USEC_PER_SEC)
+
+char *bus_firmware_job_path(uint32_t id) {
+        char *p = NULL;
+
+        if (asprintf(&p, FIRMWARE_JOB_PREFIX "/%u", id) < 0)
+                return NULL;
+        return p;
+}
+
+static Job *job_from_path(FirmwareArea *a, const char *path) {
+        const char *e;
+        uint32_t id;
+
+        if (!path || !strneq(path, FIRMWARE_JOB_PREFIX "/", strlen(FIRMWARE_JOB_PREFIX "/")))
+                return NULL;
+        e = path + strlen(FIRMWARE_JOB_PREFIX "/");
+        if (!*e || e[0] == '0' || safe_atou32(e, 10, &id) < 0)
+                return NULL;
+        return job_list_find(&a->jobs, id);
+}
+
+/* ---- signals ---- */
+
+static bool serving(FirmwareArea *a) {
+        return a->m->serving && a->m->bus && !a->shutting_down;
+}
+
+void bus_firmware_job_added(FirmwareArea *a, Job *j) {
+        _cleanup_free_ char *p = bus_firmware_job_path(j->id);
+
+        if (p && serving(a))
+                (void) sd_bus_emit_interfaces_added(a->m->bus, p, FIRMWARE_JOB_IFACE, NULL);
+}
+
+void bus_firmware_job_removed(FirmwareArea *a, uint32_t id) {
+        _cleanup_free_ char *p = bus_firmware_job_path(id);
+
+        if (p && serving(a))
+                (void) sd_bus_emit_interfaces_removed(a->m->bus, p, FIRMWARE_JOB_IFACE, NULL);
+}
+
+void bus_firmware_job_changed(FirmwareArea *a, Job *j) {
+        _cleanup_free_ char *p = bus_firmware_job_path(j->id);
+
+        if (p && serving(a))
+                (void) bus_emit_changed(a->m->bus, p, FIRMWARE_JOB_IFACE, "State", "Started", "Finished", "Result",
+                                        "SfsStatus", "SfsExtendedStatus", "Error", "VersionsBefore", "VersionsAfter",
+                                        NULL);
+}
+
+void bus_firmware_changed(FirmwareArea *a, const char *property, ...) {
+        _cleanup_strv_free_ char **l = NULL;
+        va_list ap;
+
+        if (!serving(a))
+                return;
+        if (strv_extend(&l, property) < 0)
+                return;
+        va_start(ap, property);
+        for (const char *p; (p = va_arg(ap, const char *));)
+                if (strv_extend(&l, p) < 0)
+                        break;
+        va_end(ap);
+        (void) sd_bus_emit_properties_changed_strv(a->m->bus, FIRMWARE_PATH, FIRMWARE_IFACE, l);
+}
+
+/* ---- value helpers ---- */
+
+static int append_strings(sd_bus_message *reply, const SfsString *s, size_t n) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'v', "a(us)");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(us)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(us)", s[i].offset, s[i].text);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+/* a{sv}: Valid, and when valid Sha256, WrittenSize, Strings. */
+static int append_job_versions(sd_bus_message *reply, const JobVersions *v) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "{sv}", "Valid", "b", v->valid);
+        if (r >= 0 && v->valid) {
+                r = sd_bus_message_append(reply, "{sv}{sv}", "Sha256", "s", v->sha256, "WrittenSize", "u",
+                                          v->written_size);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "s", "Strings");
+                if (r >= 0)
+                        r = append_strings(reply, v->strings, v->n_strings);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static const char *errno_display(int error, char *buf, size_t size) {
+        const char *n;
+
+        if (error == 0)
+                return "";
+        n = sfs_errno_name(error);
+        if (n)
+                return n;
+        snprintf(buf, size, "errno %d", error);
+        return buf;
+}
+
+/* ---- org.hwsecd1.Firmware properties ---- */
+
+static int property_get_present(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        FirmwareArea *a = userdata;
+        return sd_bus_message_append(reply, "b", a->present);
+}
+
+static int property_get_versions(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        FirmwareArea *a = userdata;
+        char st[16];
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "{sv}", "Valid", "b", a->versions_valid);
+        if (r >= 0 && a->versions_error)
+                r = sd_bus_message_append(reply, "{sv}", "Error", "s", a->versions_error);
+        if (r >= 0 && a->versions_result.has_status)
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "Status", "s",
+                                          sfs_status_to_string(a->versions_result.status, st, sizeof st),
+                                          "StatusCode", "u", a->versions_result.status,
+                                          "ExtendedStatus", "u", a->versions_result.extended_status);
+        if (r >= 0 && a->versions_valid) {
+                r = sd_bus_message_append(reply, "{sv}{sv}", "Sha256", "s", a->versions.sha256, "WrittenSize", "u",
+                                          a->versions.written_size);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "s", "Strings");
+                if (r >= 0)
+                        r = append_strings(reply, a->versions.strings, a->versions.n_strings);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "s", "Blob");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'v', "ay");
+                if (r >= 0)
+                        r = sd_bus_message_append_array(reply, 'y', a->versions.blob, sizeof a->versions.blob);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int append_job_paths(FirmwareArea *a, sd_bus_message *reply) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "o");
+        for (size_t i = 0; r >= 0 && i < a->jobs.n_history; i++) {
+                _cleanup_free_ char *p = bus_firmware_job_path(a->jobs.history[i]->id);
+                r = p ? sd_bus_message_append(reply, "o", p) : -ENOMEM;
+        }
+        for (size_t i = 0; r >= 0 && i < a->jobs.n_jobs; i++) {
+                _cleanup_free_ char *p = bus_firmware_job_path(a->jobs.jobs[i]->id);
+                r = p ? sd_bus_message_append(reply, "o", p) : -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_jobs(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return append_job_paths(userdata, reply);
+}
+
+static int property_get_windows(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        FirmwareArea *a = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < a->n_windows; i++) {
+                _cleanup_free_ char *s = window_to_string(&a->windows[i]);
+                r = s ? sd_bus_message_append(reply, "s", s) : -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+/* ---- org.hwsecd1.Firmware methods ---- */
+
+static int payload_error_to_bus(sd_bus_error *error, PayloadError e, const char *name, int err) {
+        const char *what = payload_error_to_string(e);
+
+        switch (e) {
+        case PAYLOAD_NOT_FOUND:
+                return sd_bus_error_setf(error, HWSEC_ERROR_NOT_FOUND, "Package \"%s\": %s (%s/%s). Stage it first with "
+                                         "'hwsecctl firmware stage FILE'.", name, what, paths_firmware_dir(), PAYLOAD_SUBDIR);
+        case PAYLOAD_EXISTS:
+                return sd_bus_error_setf(error, HWSEC_ERROR_CONFLICT, "Package \"%s\": %s; choose another name.", name, what);
+        case PAYLOAD_IO:
+                return sd_bus_error_setf(error, HWSEC_ERROR_IO, "Package \"%s\": %s: %s.", name, what, strerror(err));
+        case PAYLOAD_NOT_ALLOWED:
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "Package \"%s\": %s; add its sha256 to "
+                                         "hwsecd.conf if it is approved.", name, what);
+        default:
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "Package \"%s\": %s.", name, what);
+        }
+}
+
+/* A printable copy of a name for error messages (the name itself may be anything). */
+static void safe_name(const char *name, char buf[static 80]) {
+        size_t i;
+
+        for (i = 0; name[i] && i < 70; i++)
+                buf[i] = (name[i] >= 0x20 && name[i] < 0x7f) ? name[i] : '?';
+        if (name[i])
+                strcpy(buf + i, "...");
+        else
+                buf[i] = '\0';
+}
+
+static int method_stage_package(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        FirmwareArea *a = userdata;
+        const char *name;
+        char shown[80];
+        PayloadInfo info;
+        PayloadError e;
+        struct stat st;
+        bool already;
+        int fd, err, r;
+
+        r = sd_bus_message_read(msg, "hs", &fd, &name);
+        if (r < 0)
+                return r;
+        safe_name(name, shown);
+        e = payload_name_check(name, strlen(name));
+        if (e != PAYLOAD_OK)
+                return payload_error_to_bus(error, e, shown, 0);
+        if (fstat(fd, &st) < 0)
+                return sd_bus_error_setf(error, HWSEC_ERROR_IO, "The file descriptor could not be examined: %s.",
+                                         strerror(errno));
+        if (!S_ISREG(st.st_mode))
+                return payload_error_to_bus(error, PAYLOAD_NOT_REGULAR, shown, 0);
+        if ((uint64_t) st.st_size > SFS_MAX_PAYLOAD_FILE_SIZE)
+                return payload_error_to_bus(error, PAYLOAD_TOO_LARGE, shown, 0);
+        if (a->allow_error)
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "%s.", a->allow_error);
+        if (a->running && streq(a->running->payload, name))
+                return sd_bus_error_setf(error, HWSEC_ERROR_BUSY, "Package \"%s\" is being installed by job %u right now; "
+                                         "try again when it has finished.", name, a->running->id);
+
+        r = polkit_verify(a->m, msg, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
+
+        e = payload_stage(paths_firmware_dir(), name, fd, a->allow, &info, &already, &err);
+        if (e != PAYLOAD_OK)
+                return payload_error_to_bus(error, e, name, err);
+        firmware_log_staged(a, &info, already);
+        return sd_bus_reply_method_return(msg, "s", info.sha256);
+}
+
+static int read_options(sd_bus_message *msg, bool *ret_window, const char **ret_sha, json_object **ret_opts,
+                        sd_bus_error *error) {
+        json_object *opts = NULL;
+        int r;
+
+        r = bus_read_dict_as_json(msg, &opts, error);
+        if (r < 0)
+                return r;
+        *ret_opts = opts;
+        *ret_window = false;
+        *ret_sha = NULL;
+        json_object_object_foreach(opts, key, val) {
+                if (streq(key, "Window")) {
+                        if (!json_object_is_type(val, json_type_boolean))
+                                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                                         "Option \"Window\" must be a boolean (b).");
+                        *ret_window = json_object_get_boolean(val);
+                } else if (streq(key, "Sha256")) {
+                        if (!json_object_is_type(val, json_type_string) || !sha256_hex_valid(json_object_get_string(val)))
+                                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                                         "Option \"Sha256\" must be 64 lower-case hex digits (s).");
+                        *ret_sha = json_object_get_string(val);
+                } else
+                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown option \"%.64s\"; known options are Window (b) and Sha256 (s).", key);
+        }
+        return 0;
+}
+
+static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(json_object_putp) json_object *opts = NULL;
+        _cleanup_(job_freep) Job *j = NULL;
+        _cleanup_free_ char *path = NULL;
+        FirmwareArea *a = userdata;
+        uint64_t nb, na, now = firmware_now();
+        const char *name, *want_sha = NULL;
+        bool window = false;
+        PayloadInfo info;
+        PayloadError e;
+        char shown[80];
+        int err, r;
+
+        r = sd_bus_message_read(msg, "stt", &name, &nb, &na);
+        if (r < 0)
+                return r;
+        r = read_options(msg, &window, &want_sha, &opts, error);
+        if (r < 0)
+                return r;
+        safe_name(name, shown);
+        e = payload_name_check(name, strlen(name));
+        if (e != PAYLOAD_OK)
+                return payload_error_to_bus(error, e, shown, 0);
+
+        if (window) {
+                if (nb != 0 || na != 0)
+                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                                 "Give either times or the Window option, not both.");
+                r = window_next(a->windows, a->n_windows, now, &nb, &na);
+                if (r == -ENOENT)
+                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                                 "No maintenance window is configured; add [Firmware] MaintenanceWindow= "
+                                                 "to hwsecd.conf (see docs/firmware.md) or give a time.");
+                if (r < 0)
+                        return sd_bus_error_set_errnof(error, r, "The next maintenance window could not be computed: %m");
+        } else {
+                if (na != 0 && na <= now)
+                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                                 "The deadline (not_after_usec=%llu) has already passed.", (unsigned long long) na);
+                if (na != 0 && nb != 0 && na <= nb)
+                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                                 "The deadline must be after the start time.");
+                if (nb > now + MAX_NOT_BEFORE_AHEAD_USEC)
+                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                                 "The start time is more than a year ahead.");
+        }
+        if (!a->present)
+                return sd_bus_error_setf(error, HWSEC_ERROR_NO_DEVICE, "This host has no %s (needs Linux 6.18 and a PSP "
+                                         "that offers SFS); updates cannot be scheduled.", SFS_DEVICE_PATH);
+        if (a->allow_error)
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "%s.", a->allow_error);
+        e = payload_inspect(paths_firmware_dir(), name, a->allow, &info, &err);
+        if (e != PAYLOAD_OK)
+                return payload_error_to_bus(error, e, name, err);
+        if (want_sha && !streq(want_sha, info.sha256))
+                return sd_bus_error_setf(error, HWSEC_ERROR_CONFLICT, "Package \"%s\" has sha256 %s, not the expected %s.",
+                                         name, info.sha256, want_sha);
+        if (a->running && nb <= now)
+                return sd_bus_error_setf(error, HWSEC_ERROR_BUSY, "An update is running (job %u); try again when it has "
+                                         "finished, or schedule this one for later.", a->running->id);
+        if (a->jobs.n_jobs >= JOBS_MAX_PENDING)
+                return sd_bus_error_setf(error, HWSEC_ERROR_BUSY, "%u jobs are already pending; cancel some first.",
+                                         JOBS_MAX_PENDING);
+
+        r = polkit_verify(a->m, msg, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
+
+        j = job_new();
+        if (!j)
+                return -ENOMEM;
+        strcpy(j->payload, name);
+        strcpy(j->sha256, info.sha256);
+        j->not_before_usec = nb;
+        j->not_after_usec = na;
+        j->window = window;
+        j->state = JOB_SCHEDULED;
+        j->created_usec = now;
+        r = firmware_schedule(a, j);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "The job could not be saved, so it was not scheduled: %m");
+        path = bus_firmware_job_path(j->id);
+        TAKE_PTR(j);
+        if (!path)
+                return -ENOMEM;
+        r = sd_bus_reply_method_return(msg, "o", path);
+        firmware_dispatch(a);
+        return r;
+}
+
+static int method_history(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        FirmwareArea *a = userdata;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(ussstttsa{sv}a{sv})");
+        for (size_t i = 0; r >= 0 && i < a->jobs.n_history; i++) {
+                Job *j = a->jobs.history[i];
+
+                r = sd_bus_message_open_container(reply, 'r', "ussstttsa{sv}a{sv}");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "ussstttss", j->id, j->payload, j->sha256,
+                                                  job_state_to_string(j->state), j->created_usec, j->started_usec,
+                                                  j->finished_usec, j->result ?: "");
+                if (r >= 0)
+                        r = append_job_versions(reply, &j->before);
+                if (r >= 0)
+                        r = append_job_versions(reply, &j->after);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* ---- org.hwsecd1.FirmwareJob ---- */
+
+static int job_property(sd_bus *bus, const char *path, const char *interface, const char *property,
+                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = job_from_path(userdata, path);
+        char buf[32];
+
+        if (!j)
+                return sd_bus_error_setf(error, HWSEC_ERROR_NOT_FOUND, "No such firmware job.");
+        if (streq(property, "Id"))
+                return sd_bus_message_append(reply, "u", j->id);
+        if (streq(property, "Payload"))
+                return sd_bus_message_append(reply, "s", j->payload);
+        if (streq(property, "Sha256"))
+                return sd_bus_message_append(reply, "s", j->sha256);
+        if (streq(property, "State"))
+                return sd_bus_message_append(reply, "s", job_state_to_string(j->state));
+        if (streq(property, "NotBefore"))
+                return sd_bus_message_append(reply, "t", j->not_before_usec);
+        if (streq(property, "NotAfter"))
+                return sd_bus_message_append(reply, "t", j->not_after_usec);
+        if (streq(property, "InWindow"))
+                return sd_bus_message_append(reply, "b", j->window);
+        if (streq(property, "Created"))
+                return sd_bus_message_append(reply, "t", j->created_usec);
+        if (streq(property, "Started"))
+                return sd_bus_message_append(reply, "t", j->started_usec);
+        if (streq(property, "Finished"))
+                return sd_bus_message_append(reply, "t", j->finished_usec);
+        if (streq(property, "Result"))
+                return sd_bus_message_append(reply, "s", j->result ?: "");
+        if (streq(property, "SfsStatus"))
+                return sd_bus_message_append(reply, "s", j->has_status ? sfs_status_to_string(j->sfs_status, buf, sizeof buf) : "");
+        if (streq(property, "SfsExtendedStatus")) {
+                snprintf(buf, sizeof buf, "0x%08x", j->sfs_extended_status);
+                return sd_bus_message_append(reply, "s", j->has_status ? buf : "");
+        }
+        if (streq(property, "Error"))
+                return sd_bus_message_append(reply, "s", errno_display(j->error, buf, sizeof buf));
+        if (streq(property, "VersionsBefore"))
+                return append_job_versions(reply, &j->before);
+        if (streq(property, "VersionsAfter"))
+                return append_job_versions(reply, &j->after);
+        return -ENOENT;
+}
+
+static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        FirmwareArea *a = userdata;
+        Job *j = job_from_path(a, sd_bus_message_get_path(msg));
+        int r;
+
+        if (!j)
+                return sd_bus_error_setf(error, HWSEC_ERROR_NOT_FOUND, "No such firmware job.");
+        if (j->state == JOB_RUNNING)
+                return sd_bus_error_setf(error, HWSEC_ERROR_BUSY, "Job %u is running; an update in progress cannot be "
+                                         "cancelled.", j->id);
+        if (j->state != JOB_SCHEDULED)
+                return sd_bus_error_setf(error, HWSEC_ERROR_CONFLICT, "Job %u has already finished (%s).", j->id,
+                                         job_state_to_string(j->state));
+
+        r = polkit_verify(a->m, msg, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
+
+        r = firmware_job_cancel(a, j);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "The job was cancelled but the state file could not be written: %m");
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int job_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                    sd_bus_error *error) {
+        FirmwareArea *a = userdata;
+
+        if (!job_from_path(a, path))
+                return 0;
+        *found = a;
+        return 1;
+}
+
+static int job_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        _cleanup_strv_free_ char **l = NULL;
+        FirmwareArea *a = userdata;
+
+        for (size_t i = 0; i < a->jobs.n_history + a->jobs.n_jobs; i++) {
+                Job *j = i < a->jobs.n_history ? a->jobs.history[i] : a->jobs.jobs[i - a->jobs.n_history];
+                _cleanup_free_ char *p = bus_firmware_job_path(j->id);
+                if (!p || strv_extend(&l, p) < 0)
+                        return -ENOMEM;
+        }
+        *nodes = TAKE_PTR(l);
+        return 0;
+}
+
+static const sd_bus_vtable firmware_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("SfsPresent", "b", property_get_present, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Versions", "a{sv}", property_get_versions, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Jobs", "ao", property_get_jobs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MaintenanceWindows", "as", property_get_windows, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("StagePackage", SD_BUS_ARGS("h", fd, "s", name), SD_BUS_RESULT("s", sha256),
+                                method_stage_package, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ScheduleUpdate",
+                                SD_BUS_ARGS("s", payload, "t", not_before_usec, "t", not_after_usec, "a{sv}", options),
+                                SD_BUS_RESULT("o", job), method_schedule_update, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("History", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ussstttsa{sv}a{sv})", history),
+                                method_history, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable firmware_job_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "u", job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Payload", "s", job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Sha256", "s", job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("NotBefore", "t", job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("NotAfter", "t", job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("InWindow", "b", job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Created", "t", job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("State", "s", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Started", "t", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Finished", "t", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Result", "s", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SfsStatus", "s", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SfsExtendedStatus", "s", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Error", "s", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("VersionsBefore", "a{sv}", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("VersionsAfter", "a{sv}", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_firmware_register(FirmwareArea *a) {
+        sd_bus *bus = a->m->bus;
+        int r;
+
+        r = sd_bus_add_object_vtable(bus, NULL, FIRMWARE_PATH, FIRMWARE_IFACE, firmware_vtable, a);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register %s: %m", FIRMWARE_IFACE);
+        r = sd_bus_add_fallback_vtable(bus, NULL, FIRMWARE_JOB_PREFIX, FIRMWARE_JOB_IFACE, firmware_job_vtable, job_find, a);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register %s: %m", FIRMWARE_JOB_IFACE);
+        r = sd_bus_add_node_enumerator(bus, NULL, FIRMWARE_JOB_PREFIX, job_enumerate, a);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the firmware job enumerator: %m");
+        return 0;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The firmware (SFS) area inside hwsecd: shared between firmware-daemon.c (state, jobs, worker)
+ * and bus-firmware.c (the D-Bus objects). Not part of the core library. */
+
+#include <pthread.h>
+
+#include "jobs.h"
+#include "manager.h"
+#include "payload.h"
+#include "sfs.h"
+#include "window.h"
+
+#define FIRMWARE_PATH "/org/hwsecd1/firmware"
+#define FIRMWARE_IFACE "org.hwsecd1.Firmware"
+#define FIRMWARE_JOB_PREFIX "/org/hwsecd1/firmware/job"
+#define FIRMWARE_JOB_IFACE "org.hwsecd1.FirmwareJob"
+
+/* What the worker thread hands back. */
+typedef struct FirmwareWork {
+        char payload[SFS_PAYLOAD_NAME_SIZE];
+        int open_error;                 /* negative errno of open(/dev/sfs), 0 if it opened */
+        SfsVersions before, after;
+        SfsResult before_result, after_result;
+        SfsResult update;
+        uint64_t duration_usec;
+} FirmwareWork;
+
+struct FirmwareArea {
+        Manager *m;
+
+        bool present;                   /* /dev/sfs exists */
+        bool versions_valid;
+        SfsVersions versions;
+        SfsResult versions_result;
+        char *versions_error;           /* why the last read failed */
+
+        JobList jobs;
+        MaintenanceWindow *windows;
+        size_t n_windows;
+        char **allow;                   /* [Firmware] AllowedSha256=, lower case; empty = no list */
+        char *allow_error;              /* set when the list has a bad entry: refuse everything */
+
+        sd_event_source *timer;
+        Job *running;
+        bool worker_active;
+        pthread_t worker;
+        int worker_fd;                  /* eventfd the worker signals */
+        sd_event_source *worker_source;
+        FirmwareWork work;
+        bool shutting_down;
+};
+
+/* firmware-daemon.c */
+int firmware_save(FirmwareArea *a);
+void firmware_dispatch(FirmwareArea *a);
+int firmware_job_cancel(FirmwareArea *a, Job *j);
+int firmware_schedule(FirmwareArea *a, Job *j);
+uint64_t firmware_now(void);
+void firmware_log_staged(FirmwareArea *a, const PayloadInfo *p, bool already);
+
+/* bus-firmware.c */
+int bus_firmware_register(FirmwareArea *a);
+char *bus_firmware_job_path(uint32_t id);
+void bus_firmware_job_added(FirmwareArea *a, Job *j);
+void bus_firmware_job_removed(FirmwareArea *a, uint32_t id);
+void bus_firmware_job_changed(FirmwareArea *a, Job *j);
+void bus_firmware_changed(FirmwareArea *a, const char *property, ...);
