@@ -44,6 +44,7 @@ expect "$udevdir/rules.d/60-hwsecd.rules"
 expect "$datadir/dbus-1/system.d/org.hwsecd1.conf"
 expect "$servicesdir/org.hwsecd1.service"
 expect "$datadir/polkit-1/actions/org.hwsecd1.policy"
+expect "$datadir/doc/hwsecd/packaging.md"
 for xml in "$(dirname "$0")"/../../dbus/org.hwsecd1.*.xml; do
         [ -e "$xml" ] && expect "$interfacesdir/$(basename "$xml")"
 done
@@ -54,6 +55,12 @@ if [ -e "$dest$unitdir/hwsecd.service" ]; then
                 echo "unit ExecStart=$exec_start is the installed binary"
         else
                 echo "FAIL: unit ExecStart=$exec_start, installed binary is $libexecdir/hwsecd"; fail=1
+        fi
+        doc=$(sed -n 's|^Documentation=file:||p' "$dest$unitdir/hwsecd.service")
+        if [ -n "$doc" ] && [ -e "$dest$doc" ]; then
+                echo "unit Documentation=file:$doc is installed"
+        else
+                echo "FAIL: unit Documentation= names ${doc:-nothing}, not an installed file"; fail=1
         fi
         if grep -q '@[a-z]*@' "$dest$unitdir/hwsecd.service"; then
                 echo "FAIL: unsubstituted @variables@ in the installed unit"; fail=1
