@@ -253,6 +253,14 @@ static int compute(AsidArea *a) {
         if (r < 0)
                 return r;
 
+        for (AsidPoolId i = 0; i < _ASID_POOL_MAX; i++)
+                if (a->usage.pool[i].used > (int64_t) a->usage.pool[i].capacity) {
+                        r = add_problem(a, "%s shows %" PRIi64 " ASIDs in use but has only %" PRIu32 ": misc.current and the SNP guest count (%s) disagree.",
+                                        asid_pool_to_label(i), a->usage.pool[i].used, a->usage.pool[i].capacity, snp_source);
+                        if (r < 0)
+                                return r;
+                }
+
         strv_free(a->explanation);
         a->explanation = NULL;
         r = asid_explain(&a->inputs, &a->partition, &a->explanation);

@@ -1,6 +1,7 @@
 """Integration tests of the asid area: pools from the simulated host, the policy (set, denied,
 malformed), the modprobe.d file, conflicts, PendingReload and quotas."""
 
+import errno
 import json
 import subprocess
 import time
@@ -9,6 +10,7 @@ import dbus
 import pytest
 
 import sim_asid
+import sim_psp
 
 PATH = '/org/hwsecd1/asid'
 IFACE = 'org.hwsecd1.Asid'
@@ -147,12 +149,24 @@ def test_counts_follow_guests(host, bus, daemon):
     # Polled every 2 s; no Refresh() here.
     assert wait_for(lambda: pools(d)['sev']['used'] == 5)
     assert pools(d)['sev']['free'] == 902
-    # ciphertext hiding gives every joint ASID to SNP, so every "sev_es" charge is an SNP guest.
+    # Four SNP guests start: the cgroup charges "sev_es", the firmware counts them.
     sim_asid.set_misc_current(host, 5, 4)
-    asid(d).Refresh()
+    sim_psp.set_status(host, snp=dict(guest_count=4))
+    d.iface('/org/hwsecd1/psp', 'org.hwsecd1.Psp').Refresh()
+    assert wait_for(lambda: pools(d)['snp']['used'] == 4)
     p = pools(d)
     assert (p['snp']['used'], p['snp']['free'], p['sev-es']['used']) == (4, 95, 0)
     assert 'counts SEV-ES and SNP guests together' in p['snp']['note']
+
+
+def test_all_snp_usage_known_without_snp_status(host, bus, daemon):
+    """With SEV-ES unusable every "sev_es" charge is an SNP guest, even when SNP_PLATFORM_STATUS
+    cannot be read."""
+    h = host.make('genoa', snp_errno=errno.ETIMEDOUT, misc_current=(0, 4))
+    d = daemon(h)
+    p = pools(d)
+    assert (p['snp']['used'], p['snp']['free'], p['sev-es']['used']) == (4, 95, 0)
+    assert 'every one is an SNP guest' in p['snp']['note']
 
 
 def test_validate_policy_is_a_dry_run(host, bus, polkit, daemon):
