@@ -434,10 +434,26 @@ def test_hwsecctl_set_policy(host, bus, polkit, daemon, hwsecctl):
     assert 'Policy set.' in p.stdout
     assert host.path(MODPROBE).read_text() == EXPECTED_MODPROBE_64
     assert d.get(PATH, IFACE, 'PendingReload')
+    p = hwsecctl(host, 'asid', 'set-policy', '--ciphertext-hiding', '48', '--no-ask-password', '--json')
+    assert p.returncode == 0, p.stderr
+    j = json.loads(p.stdout)
+    assert j['configured_ciphertext_hiding_asids'] == 48 and j['pending_reload'] is True
+    assert j['warnings'] == []
     polkit.deny_all()
     p = hwsecctl(host, 'asid', 'set-policy', '--ciphertext-hiding', '32', '--no-ask-password', '--json')
     assert p.returncode == 3
-    assert host.path(MODPROBE).read_text() == EXPECTED_MODPROBE_64
+    assert json.loads(p.stdout)['error'] == 'org.freedesktop.DBus.Error.AccessDenied'
+    assert host.path(MODPROBE).read_text().endswith('ciphertext_hiding_asids=48\n')
+    # A refused policy is exit 1 with the daemon's sentence.
+    polkit.allow(ACTION)
+    p = hwsecctl(host, 'asid', 'set-policy', '--ciphertext-hiding', 'all-snp', '--no-ask-password')
+    assert p.returncode == 1 and 'allow_sev_es_unusable' in p.stderr
+
+
+def test_hwsecctl_asid_without_daemon(host, bus, hwsecctl):
+    p = hwsecctl(host, 'asid')
+    assert p.returncode == 4
+    assert 'systemctl start hwsecd' in p.stderr
 
 
 def test_corrupt_saved_policy_is_reported(host, bus, daemon):
