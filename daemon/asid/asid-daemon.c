@@ -312,7 +312,9 @@ int asid_refresh(AsidArea *a, bool full) {
         if (r < 0)
                 return r;
 
-        bus_asid_emit_changes(a);
+        /* Other areas (the PSP's kvm_amd checks) hear of every change. */
+        if (bus_asid_emit_changes(a))
+                manager_broadcast(a->manager, MANAGER_EVENT_ASID_CHANGED);
         return 0;
 }
 
@@ -475,7 +477,6 @@ int asid_apply_policy(AsidArea *a, AsidPolicy *policy, const AsidPlan *plan, con
         r = asid_refresh(a, true);
         if (r < 0)
                 log_warning_errno(r, "Failed to re-read the ASID state after setting the policy: %m");
-        manager_broadcast(m, MANAGER_EVENT_ASID_CHANGED);
         return 0;
 }
 

@@ -110,3 +110,21 @@ def test_counts_that_disagree_are_a_problem(host, bus, daemon):
     h = host.make('genoa', misc_current=(0, 4), snp=dict(guest_count=0))
     d = daemon(h)
     assert any('SEV-ES shows 4 ASIDs in use but has only 0' in str(p) for p in d.get(PATH, IFACE, 'Problems'))
+
+
+def test_kvm_amd_change_reaches_the_psp_checks(host, bus, daemon):
+    """A kvm_amd change seen by the asid poll is broadcast (MANAGER_EVENT_ASID_CHANGED), so the
+    PSP area's consistency check follows without a PSP event."""
+    d = daemon(host)
+
+    def cth_check():
+        for c in d.iface().GetChecks():
+            if str(c[0]) == 'features.ciphertext-hiding-enabled':
+                return str(c[2])
+        return None
+
+    assert cth_check() == 'pass'
+    sim_asid.set_kvm_param(host, 'ciphertext_hiding_asids', 0)
+    assert wait_for(lambda: cth_check() == 'fail')
+    assert any('SNP_PLATFORM_STATUS says ciphertext hiding is enabled' in str(p)
+               for p in d.get(PATH, IFACE, 'Problems'))
