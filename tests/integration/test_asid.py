@@ -257,8 +257,8 @@ def test_pending_reload_signal(host, bus, polkit, daemon):
     polkit.allow(ACTION)
     d = daemon(host)
     asid(d).SetPolicy(policy(ciphertext_hiding=dbus.UInt32(64)))
-    dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
-    conn = dbus.bus.BusConnection(bus.address)
+    # A main loop for this connection only: the default stays as it is for the other tests.
+    conn = dbus.bus.BusConnection(bus.address, mainloop=dbus.mainloop.glib.DBusGMainLoop())
     seen = []
     conn.add_signal_receiver(lambda i, ch, inv: seen.append(dict(ch)), 'PropertiesChanged',
                              'org.freedesktop.DBus.Properties', None, PATH)
@@ -273,6 +273,7 @@ def test_pending_reload_signal(host, bus, polkit, daemon):
         return True
     GLib.timeout_add(50, check)
     loop.run()
+    conn.close()
     changed = [s for s in seen if 'PendingReload' in s]
     assert changed and not changed[-1]['PendingReload']
 
