@@ -353,8 +353,15 @@ static void log_quota(const QuotaResult *q) {
                            q->resource, req, q->cgroup);
                 break;
         case QUOTA_WRITE_FAILED:
-                log_struct(LOG_WARNING, MESSAGE_ID_ASID_QUOTA, "ASID quota %s=%s for cgroup %s not applied: the kernel refused the write (%s).",
-                           q->resource, req, q->cgroup, strerror(q->error));
+                if (q->error == EROFS)
+                        /* The unit makes only machine.slice writable (docs/packaging.md). */
+                        log_struct(LOG_WARNING, MESSAGE_ID_ASID_QUOTA, "ASID quota %s=%s for cgroup %s not applied: the cgroup tree is read-only to hwsecd. "
+                                   "The unit allows writes below /sys/fs/cgroup/machine.slice only; add the cgroup with a drop-in "
+                                   "(systemctl edit hwsecd: [Service] ReadWritePaths=/sys/fs/cgroup/%s).",
+                                   q->resource, req, q->cgroup, q->cgroup);
+                else
+                        log_struct(LOG_WARNING, MESSAGE_ID_ASID_QUOTA, "ASID quota %s=%s for cgroup %s not applied: the kernel refused the write (%s).",
+                                   q->resource, req, q->cgroup, strerror(q->error));
                 break;
         case QUOTA_MISMATCH:
                 log_struct(LOG_WARNING, MESSAGE_ID_ASID_QUOTA, "ASID quota %s=%s for cgroup %s did not stick: misc.max reads back \"%s\".",
