@@ -257,7 +257,7 @@ def test_turin_host_uses_turin_tcb_layout(host, bus, daemon, hwsecctl):
     assert p['CiphertextHidingCapable'] is True and p['CiphertextHidingEnabled'] is False
     cth = c['features.ciphertext-hiding-enabled']
     assert cth['result'] == 'fail'
-    assert cth['remediation'] == {'kind': 'modprobe-option', 'value': 'options kvm_amd ciphertext_hiding_asids=99',
+    assert cth['remediation'] == {'kind': 'modprobe-option', 'value': 'options kvm_amd ciphertext_hiding_asids=49',
                                   'needs_reboot': True}
 
 
