@@ -52,14 +52,14 @@ static char *join_english(char **l) {
         size_t n = strv_length(l), len = 1;
         for (size_t i = 0; i < n; i++)
                 len += strlen(l[i]) + 5;
-        char *s = malloc(len);
+        char *s = malloc(len), *p = s;
         if (!s)
                 return NULL;
-        s[0] = '\0';
+        *p = '\0';
         for (size_t i = 0; i < n; i++) {
                 if (i > 0)
-                        strcat(s, i + 1 == n ? " and " : ", ");
-                strcat(s, l[i]);
+                        p = stpcpy(p, i + 1 == n ? " and " : ", ");
+                p = stpcpy(p, l[i]);
         }
         return s;
 }
@@ -508,11 +508,13 @@ int pci_audit_update_extra(PciTopology *t, PciDev **touched, size_t n_touched, P
                         return r;
         }
         /* shallow roots first, so parents are grouped before the devices below them */
-        if (n_roots > 0)
+        if (n_roots > 0) {
                 qsort(roots, n_roots, sizeof(PciDev *), cmp_depth);
-        r = pci_topology_probe_order(t, roots, n_roots, &region, &n_region);
-        if (r < 0)
-                return r;
+                /* (with no roots probe_order() would order the whole tree) */
+                r = pci_topology_probe_order(t, roots, n_roots, &region, &n_region);
+                if (r < 0)
+                        return r;
+        }
 
         /* Everything that shared a group with the region before... */
         unsigned stamp = ++t->stamp;
