@@ -276,6 +276,23 @@ static void test_sriov(void) {
         ASSERT_STREQ(verdict_of(t, "0000:01:00.4"), "isolated");
         ASSERT_STREQ(verdict_of(t, "0000:02:00.0"), "isolated");
 
+        /* work in proportion to what is touched: a VF alone in its groups affects nobody */
+        _cleanup_free_ PciDev **aff = NULL;
+        size_t n_aff = 99;
+        _cleanup_strv_free_ char **removed = NULL;
+        ASSERT_OK(pci_audit_remove(t, pci_topology_find(t, "0000:01:00.4"), &removed, &aff, &n_aff));
+        ASSERT_EQ(n_aff, 0);
+        ASSERT_EQ(strv_length(removed), 1);
+        ASSERT_EQ(pci_topology_find(t, "0000:01:00.0")->n_vfs, 3);
+        /* removing a PF takes its VFs with it */
+        strv_free(removed);
+        removed = NULL;
+        aff = mfree(aff);
+        ASSERT_OK(pci_audit_remove(t, pci_topology_find(t, "0000:01:00.1"), &removed, &aff, &n_aff));
+        ASSERT_EQ(strv_length(removed), 3);
+        ASSERT_NULL(pci_topology_find(t, "0000:02:00.1"));
+        ASSERT_STREQ(verdict_of(t, "0000:01:00.0"), "isolated");   /* no longer shares a slot */
+
         /* VFs below a switch without ACS share the switch's fate */
         TBuilder c = {};
         tb_root_port(&c, "00:01.0", 1, 4, ACS_ON);
