@@ -313,3 +313,28 @@ def test_vf_storm_coalesces(own_host, bus, daemon, signals):
         assert int(d.get(PCI_PATH, PCI, 'Statistics')['updates']) - base == 1
         assert int(d.get(PCI_PATH, PCI, 'Summary')['devices']) == n_before + 192
         assert added[-1] not in [str(x) for x in d.get(PCI_PATH, PCI, 'Devices')]
+
+
+def test_switch_hot_removed_and_added_back(host, bus, daemon, signals):
+    """The whole switch goes (children first, as the kernel removes them) and comes back (parents
+    first, one add each): the objects, groups and verdicts return as they were."""
+    d = daemon(host)
+    before = {str(o['Address']): (str(o['Verdict']), sorted(str(x) for x in o['IsolationGroup']))
+              for o in objects(d).values()}
+    sw = ['0000:03:00.0', '0000:04:00.0', '0000:05:00.0', '0000:02:00.0', '0000:02:01.0', '0000:02:02.0',
+          '0000:01:00.0']
+    saved = {a: (host.pci.paths[a], bytes(host.pci.configs[a]), host.pci.groups.get(a)) for a in sw}
+    for a in sw:
+        host.pci.remove(a)
+    wait_for(lambda: signals.count(member='InterfacesRemoved') == len(sw), what='switch removed')
+    assert not set(sw) & {str(x) for x in d.get(PCI_PATH, PCI, 'Devices')}
+    assert list(d.get(PCI_PATH, PCI, 'UnsafeDevices')) == []
+    for a in reversed(sw):
+        path, cfg, group = saved[a]
+        parent = path.rsplit('/', 1)[0]
+        host.pci.add(a, bytearray(cfg), parent, sim_pci.DEFAULT_DRIVERS.get(a), group)
+    wait_for(lambda: signals.count(member='InterfacesAdded') == len(sw), what='switch added back')
+    wait_for(lambda: len(d.get(PCI_PATH, PCI, 'UnsafeDevices')) == 7, what='unsafe again')
+    after = {str(o['Address']): (str(o['Verdict']), sorted(str(x) for x in o['IsolationGroup']))
+             for o in objects(d).values()}
+    assert after == before
