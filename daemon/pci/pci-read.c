@@ -61,15 +61,17 @@ static struct pci_access *access_new(void) {
         return a;
 }
 
-static unsigned probe_cfg_size(struct pci_dev *p) {
-        u8 b[4];
+/* Reads the whole readable config space in one go (4096, 256 or 64 bytes) into buf and lets
+ * libpci answer every later register read from it: sysfs config reads are slow (each one wakes
+ * the device and traps a config cycle), and libpci would otherwise read byte by byte. */
+static unsigned read_config(struct pci_dev *p, u8 *buf) {
+        static const unsigned sizes[] = { 4096, 256, 64 };
 
-        if (pci_read_block(p, 0xffc, b, 4))
-                return 4096;
-        if (pci_read_block(p, 0xfc, b, 4))
-                return 256;
-        if (pci_read_block(p, 0x3c, b, 4))
-                return 64;
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++)
+                if (pci_read_block(p, 0, buf, (int) sizes[i])) {
+                        pci_setup_cache(p, buf, (int) sizes[i]);
+                        return sizes[i];
+                }
         return 0;
 }
 
@@ -127,7 +129,9 @@ static void decode_bars(struct pci_dev *p, PciDev *d) {
 
 /* Everything the audit needs from config space. Called under the libpci jump buffer. */
 static void decode_device(struct pci_dev *p, PciDev *d) {
-        d->cfg_size = probe_cfg_size(p);
+        static u8 cfg[4096];
+
+        d->cfg_size = read_config(p, cfg);
         if (d->cfg_size < 64)
                 return;
 
@@ -159,6 +163,8 @@ static void decode_device(struct pci_dev *p, PciDev *d) {
                 decode_acs(p, d);
                 decode_sriov(p, d);
         }
+        /* the buffer is reused for the next device: libpci must not keep pointing at it */
+        pci_setup_cache(p, NULL, 0);
 }
 
 static int set_error(char **ret_error, const char *fmt, ...) _printf_(2, 3);
