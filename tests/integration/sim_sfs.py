@@ -16,7 +16,7 @@ Modes for the update ioctl (handler.mode):
   fw-error  -EIO with sfs_status/extended status copied back (FW_ERROR_STATUS / FW_ERROR_EXT)
   busy      -EBUSY (mailbox busy), nothing copied back
   badsig    -EPERM (invalid signature), nothing copied back
-  slow      success after SLOW_SECONDS
+  slow      success after handler.slow_seconds (SLOW_SECONDS = 5 by default)
   remove    blocks until the device is removed (remove_device()), then -ENODEV
 """
 
@@ -70,6 +70,7 @@ class SfsHandler(UMockdev.IoctlBase):
         super().__init__()
         self.host = host
         self.mode = 'success'
+        self.slow_seconds = SLOW_SECONDS
         self.generation = 1
         self.lock = threading.Lock()
         self.updates = []          # payload names the "kernel" was asked to load, in order
@@ -129,7 +130,7 @@ class SfsHandler(UMockdev.IoctlBase):
             client.complete(-1, errno.ENODEV)
         else:
             if mode == 'slow':
-                time.sleep(SLOW_SECONDS)
+                time.sleep(self.slow_seconds)
             with self.lock:
                 self.generation += 1
             data.update(64, struct.pack('<II', 0, 0))
