@@ -84,6 +84,9 @@ class SfsHandler(UMockdev.IoctlBase):
 
     def do_handle_ioctl(self, client):
         req = client.get_request()
+        if self.removed.is_set():
+            client.complete(-1, errno.ENODEV)
+            return True
         if req == SFSIOCFWVERS:
             return self._versions(client)
         if req == SFSIOCUPDATEPKG:
@@ -144,15 +147,23 @@ def add_device(host):
 
 
 def remove_device(host):
-    """Hot-unplug: the remove uevent, then the device and node go away."""
+    """Hot-unplug for good: the remove uevent, then the device and its node go away. (umockdev
+    0.17 cannot create the same node again afterwards: it asserts in its dev_fd map.)"""
     host.sfs.removed.set()
     host.tb.uevent(SYSPATH, 'remove')
     host.tb.remove_device(SYSPATH)
 
 
-def readd_device(host):
+def unplug(host):
+    """Hot-unplug that can be undone: the remove uevent, and every ioctl answers ENODEV as a
+    gone misc device would; the node file itself stays (see remove_device for why)."""
+    host.sfs.removed.set()
+    host.tb.uevent(SYSPATH, 'remove')
+
+
+def replug(host):
     host.sfs.removed.clear()
-    add_device(host)
+    host.tb.uevent(SYSPATH, 'add')
 
 
 def populate(host):
