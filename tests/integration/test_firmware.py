@@ -90,7 +90,6 @@ def test_stage_package_through_fd(host, bus, polkit, daemon, hwsecctl):
         p = hwsecctl(host, 'firmware', 'stage', f.name, '--name', 'turin-sfs-1.2.sbin')
         assert p.returncode == 1 and 'different package' in p.stderr
         assert staged.read_bytes() == PKG
-    assert 'FW_PACKAGE_STAGED' not in d.log()  # the id is logged, not the macro name
     assert '0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a37' in d.log()
     assert [a for a, _f in polkit.calls()].count('org.hwsecd1.stage-firmware') >= 2
 
@@ -333,11 +332,12 @@ def test_slow_update_keeps_the_bus_answering(host, bus, polkit, daemon):
     wait_for(host.sfs.in_update.is_set, what='the ioctl to start')
     other = dbus.bus.BusConnection(bus.address)
     obj = other.get_object('org.hwsecd1', FW, introspect=False)
+    job = other.get_object('org.hwsecd1', path, introspect=False)
     worst = 0
     for _ in range(10):
         s = time.monotonic()
         obj.Get(FW_IFACE, 'SfsPresent', dbus_interface='org.freedesktop.DBus.Properties')
-        obj.Get(JOB_IFACE, 'State', dbus_interface='org.freedesktop.DBus.Properties') if False else None
+        assert job.Get(JOB_IFACE, 'State', dbus_interface='org.freedesktop.DBus.Properties') == 'running'
         worst = max(worst, time.monotonic() - s)
         time.sleep(0.05)
     assert worst < scaled(0.1), f'a property read took {worst * 1000:.1f} ms during the update'
@@ -432,8 +432,8 @@ def test_cancel_and_polkit(host, bus, polkit, daemon, hwsecctl):
         schedule(d, 'pkg', now_usec() + 60 * 10**6)
     assert dbus_error(e.value) == 'org.freedesktop.DBus.Error.AccessDenied'
     assert d.get(FW, FW_IFACE, 'Jobs') == []
-    assert 'firmware' not in state_doc(host) or state_doc(host)['firmware']['jobs'] == [] \
-        if (host.root / 'state' / 'state.json').exists() else True
+    statefile = host.root / 'state' / 'state.json'
+    assert not statefile.exists() or state_doc(host).get('firmware', {'jobs': []})['jobs'] == []
 
     polkit.allow('org.hwsecd1.schedule-firmware-update')
     path = schedule(d, 'pkg', now_usec() + 60 * 10**6)
