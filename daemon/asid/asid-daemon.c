@@ -1,25 +1,645 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Initial hook implementations for the asid area; the area's work replaces this file. */
+/* The asid area in the daemon: reads CPUID, the kvm_amd parameters, the misc cgroup and the PSP
+ * snapshot, keeps the pools computed, owns the policy (state.json key "asid", the modprobe.d
+ * file, the quotas) and polls for guests coming and going. */
 
-#include "manager.h"
+#include <inttypes.h>
+#include <sys/stat.h>
+
+#include "asid-daemon.h"
+#include "fileio.h"
+#include "log.h"
+#include "paths.h"
+#include "state.h"
+
+#define STATE_KEY "asid"
+
+static int kvm_param_path(const char *name, char **ret) {
+        if (asprintf(ret, "%s/module/kvm_amd/parameters/%s", paths_sysfs_dir(), name) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int read_kvm_bool(AsidArea *a, const char *name, bool *ret) {
+        _cleanup_free_ char *path = NULL, *v = NULL;
+        int r;
+
+        *ret = false;
+        r = kvm_param_path(name, &path);
+        if (r < 0)
+                return r;
+        r = read_one_line_file(path, &v);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s could not be read (%s); treating it as off.", path, strerror(-r)) < 0)
+                        return -ENOMEM;
+                return strv_extend(&a->problems, p) < 0 ? -ENOMEM : 0;
+        }
+        r = parse_boolean(strstrip_trailing(v));
+        if (r < 0) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s says \"%s\", which is not a boolean; treating it as off.", path, v) < 0)
+                        return -ENOMEM;
+                return strv_extend(&a->problems, p) < 0 ? -ENOMEM : 0;
+        }
+        *ret = r;
+        return 0;
+}
+
+static int read_kvm_params(AsidArea *a) {
+        _cleanup_free_ char *dir = NULL, *path = NULL, *v = NULL;
+        struct stat st;
+        int r;
+
+        a->p_sev = a->p_sev_es = a->p_snp = false;
+        a->p_cth = 0;
+        if (asprintf(&dir, "%s/module/kvm_amd/parameters", paths_sysfs_dir()) < 0)
+                return -ENOMEM;
+        a->kvm_loaded = stat(dir, &st) >= 0 && S_ISDIR(st.st_mode);
+        if (!a->kvm_loaded)
+                return strv_extend(&a->problems, "kvm_amd is not loaded (no /sys/module/kvm_amd/parameters): no ASIDs are in use by KVM.") < 0 ? -ENOMEM : 0;
+
+        r = read_kvm_bool(a, "sev", &a->p_sev);
+        if (r >= 0)
+                r = read_kvm_bool(a, "sev_es", &a->p_sev_es);
+        if (r >= 0)
+                r = read_kvm_bool(a, "sev_snp", &a->p_snp);
+        if (r < 0)
+                return r;
+
+        r = kvm_param_path(ASID_CTH_PARAM, &path);
+        if (r < 0)
+                return r;
+        r = read_one_line_file(path, &v);
+        if (r == -ENOENT)
+                return 0;       /* a kernel before v6.18: no ciphertext hiding */
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        if (safe_atou32(strstrip_trailing(v), 10, &a->p_cth) < 0) {
+                _cleanup_free_ char *p = NULL;
+                a->p_cth = 0;
+                if (asprintf(&p, "%s says \"%s\", which is not a number; treating ciphertext hiding as off.", path, v) < 0)
+                        return -ENOMEM;
+                return strv_extend(&a->problems, p) < 0 ? -ENOMEM : 0;
+        }
+        return 0;
+}
+
+static int read_cpuid(AsidArea *a) {
+        int r = cpuid_mem_encrypt(&a->cpuid);
+
+        a->cpuid_error = r < 0 ? r : 0;
+        if (r < 0)
+                a->cpuid = (CpuidMemEncrypt) {};
+        return 0;
+}
+
+static int read_misc(AsidArea *a) {
+        int r = misc_read_root(paths_cgroup_root(), &a->misc);
+
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !a->misc.current_valid)
+                return strv_extend(&a->problems, "misc.current at the cgroup root is missing or unreadable: ASIDs in use are unknown.") < 0 ? -ENOMEM : 0;
+        return 0;
+}
+
+static int read_ours(AsidArea *a) {
+        uint32_t v;
+        int r = modprobe_read_ours(paths_modprobe_dir(), &v);
+
+        a->configured_bad = false;
+        a->configured_cth = -1;
+        if (r == -ENOMEM)
+                return r;
+        if (r == -EBADMSG)
+                a->configured_bad = true;
+        else if (r > 0)
+                a->configured_cth = v;
+        return 0;
+}
+
+static char *conflicts_key(const AsidConflicts *c) {
+        char *s = strdup("");
+
+        for (size_t i = 0; s && i < c->n; i++) {
+                char *t = NULL;
+                if (asprintf(&t, "%s%s=%s;", s, c->items[i].source, c->items[i].value) < 0)
+                        t = NULL;
+                free(s);
+                s = t;
+        }
+        return s;
+}
+
+static int scan_conflicts(AsidArea *a) {
+        _cleanup_free_ char *before = NULL, *after = NULL;
+        AsidConflicts c = {};
+        int r;
+
+        r = asid_conflicts_find(paths_modprobe_dir(), paths_proc_dir(), &c);
+        if (r < 0)
+                return r == -ENOMEM ? r : log_warning_errno(r, "Could not scan for kvm_amd settings: %m");
+        before = conflicts_key(&a->conflicts);
+        after = conflicts_key(&c);
+        asid_conflicts_done(&a->conflicts);
+        a->conflicts = c;
+        if (!before || !after)
+                return -ENOMEM;
+        if (!streq(before, after))
+                for (size_t i = 0; i < c.n; i++)
+                        log_struct(LOG_WARNING, MESSAGE_ID_ASID_CONFLICT,
+                                   "%s sets kvm_amd %s=%s; it competes with %s/%s, which hwsecd owns.",
+                                   c.items[i].source, ASID_CTH_PARAM, c.items[i].value,
+                                   paths_modprobe_dir(), ASID_MODPROBE_FILE);
+        return 0;
+}
+
+static int64_t snp_guests_now(AsidArea *a, const char **ret_source) {
+        const char *src = "nowhere: SNP_PLATFORM_STATUS is not available";
+        int64_t n = -1;
+
+        if (a->partition.pool[ASID_POOL_SNP].state == ASID_POOL_DISABLED) {
+                src = "the SNP pool being disabled";
+                n = 0;
+        } else if (a->psp.snp_status_valid) {
+                src = "SNP_PLATFORM_STATUS guest_count";
+                n = a->psp.snp_guest_count;
+        } else if (a->misc.current_valid && a->misc.sev_es_current == 0) {
+                src = "misc.current \"sev_es\" being 0";
+                n = 0;
+        }
+        if (ret_source)
+                *ret_source = src;
+        return n;
+}
+
+void asid_area_host(AsidArea *a, AsidHost *ret) {
+        int64_t snp = snp_guests_now(a, NULL);
+
+        *ret = (AsidHost) {
+                .inputs = a->inputs,
+                .snp_guests = snp,
+                .sev_es_guests = -1,
+                .sev_capacity = a->misc.valid ? a->misc.sev_capacity : 0,
+                .sev_es_capacity = a->misc.valid ? a->misc.sev_es_capacity : 0,
+        };
+        if (a->psp.snp_status_valid)
+                ret->cth_supported = a->psp.ciphertext_hiding_cap;
+        else if (!a->cpuid.sev_snp && a->cpuid_error == 0)
+                ret->cth_supported = 0;
+        else
+                ret->cth_supported = a->effective_cth > 0 ? 1 : -1;
+        if (a->misc.current_valid && snp >= 0)
+                ret->sev_es_guests = (int64_t) a->misc.sev_es_current > snp ? (int64_t) a->misc.sev_es_current - snp : 0;
+}
+
+static int add_problem(AsidArea *a, const char *fmt, ...) _printf_(2, 3);
+
+static int add_problem(AsidArea *a, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        return strv_extend(&a->problems, s) < 0 ? -ENOMEM : 0;
+}
+
+static int compute(AsidArea *a) {
+        bool was_pending = a->pending_reload;
+        const char *snp_source;
+        int64_t snp;
+        int r;
+
+        if (a->cpuid_error < 0) {
+                r = add_problem(a, "CPUID leaf 0x8000001F could not be read (%s): the ASID space is unknown.",
+                                strerror(-a->cpuid_error));
+                if (r < 0)
+                        return r;
+        }
+
+        /* The effective count: the parameter shows the programmed count only when SNP is on. */
+        a->effective_cth = a->kvm_loaded && a->p_snp ? a->p_cth : 0;
+        if (a->psp.snp_status_valid && (a->effective_cth > 0) != a->psp.ciphertext_hiding_en) {
+                r = add_problem(a, "kvm_amd reports %" PRIu32 " ciphertext-hiding ASIDs but SNP_PLATFORM_STATUS says ciphertext hiding is %s.",
+                                a->effective_cth, a->psp.ciphertext_hiding_en ? "enabled" : "disabled");
+                if (r < 0)
+                        return r;
+        }
+
+        a->inputs = (AsidInputs) {
+                .max_sev_asid = a->cpuid.max_sev_asid,
+                .min_sev_asid = a->cpuid.min_sev_asid,
+                .cpu_sev = a->cpuid.sev,
+                .cpu_sev_es = a->cpuid.sev_es,
+                .cpu_snp = a->cpuid.sev_snp,
+                .sev_enabled = a->kvm_loaded && a->p_sev,
+                .sev_es_enabled = a->kvm_loaded && a->p_sev_es,
+                .snp_enabled = a->kvm_loaded && a->p_snp,
+                .cth_supported = true,          /* the effective count is already what was programmed */
+                .cth_requested = a->effective_cth,
+        };
+        asid_partition_compute(&a->inputs, &a->partition);
+
+        asid_usage_done(&a->usage);
+        snp = snp_guests_now(a, &snp_source);
+        r = asid_usage_compute(&a->partition, &a->misc, snp, snp_source, &a->usage);
+        if (r < 0)
+                return r;
+
+        strv_free(a->explanation);
+        a->explanation = NULL;
+        r = asid_explain(&a->inputs, &a->partition, &a->explanation);
+        if (r < 0)
+                return r;
+
+        if (a->configured_bad) {
+                r = add_problem(a, "%s/%s exists but does not say \"options kvm_amd %s=<n>\"; it was edited by hand. Call SetPolicy to rewrite it.",
+                                paths_modprobe_dir(), ASID_MODPROBE_FILE, ASID_CTH_PARAM);
+                if (r < 0)
+                        return r;
+        }
+
+        a->pending_reload = (a->configured_cth >= 0 && (uint64_t) a->configured_cth != a->effective_cth) || a->configured_bad;
+        if (a->pending_reload && !was_pending)
+                log_struct(LOG_NOTICE, MESSAGE_ID_ASID_RELOAD_PENDING,
+                           "kvm_amd runs with %s=%" PRIu32 ", hwsecd's policy sets %" PRIi64 ": reload kvm_amd or reboot to apply it.",
+                           ASID_CTH_PARAM, a->effective_cth, a->configured_cth);
+        else if (!a->pending_reload && was_pending)
+                log_info("kvm_amd now runs with %s=%" PRIu32 ", as the policy says: no reload pending.",
+                         ASID_CTH_PARAM, a->effective_cth);
+        return 0;
+}
+
+/* Re-reads the cheap inputs (kvm_amd parameters, misc cgroup, our file); with full also CPUID,
+ * the PSP snapshot and the conflicting settings. Then recomputes and announces changes. */
+int asid_refresh(AsidArea *a, bool full) {
+        int r;
+
+        strv_free(a->problems);
+        a->problems = NULL;
+
+        if (full) {
+                r = read_cpuid(a);
+                if (r < 0)
+                        return r;
+                psp_area_snapshot(a->manager, &a->psp);
+                r = scan_conflicts(a);
+                if (r < 0)
+                        return r;
+        }
+        r = read_kvm_params(a);
+        if (r >= 0)
+                r = read_misc(a);
+        if (r >= 0)
+                r = read_ours(a);
+        if (r >= 0)
+                r = compute(a);
+        if (r < 0)
+                return r;
+
+        bus_asid_emit_changes(a);
+        return 0;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        AsidArea *a = userdata;
+        bool full = ++a->ticks % ASID_CONFLICT_SCAN_TICKS == 0;
+        int r;
+
+        r = asid_refresh(a, full);
+        if (r < 0)
+                log_warning_errno(r, "Failed to re-read the ASID state: %m");
+        (void) sd_event_source_set_time_relative(s, ASID_POLL_USEC);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+static void log_quota(const QuotaResult *q) {
+        char req[32];
+
+        if (q->requested == ASID_QUOTA_UNLIMITED)
+                strcpy(req, "max");
+        else
+                snprintf(req, sizeof req, "%" PRIu64, q->requested);
+
+        switch (q->state) {
+        case QUOTA_APPLIED:
+                log_struct(LOG_INFO, MESSAGE_ID_ASID_QUOTA, "ASID quota %s=%s applied to cgroup %s (read back %s).",
+                           q->resource, req, q->cgroup, q->observed);
+                break;
+        case QUOTA_MISSING_CGROUP:
+                log_struct(LOG_WARNING, MESSAGE_ID_ASID_QUOTA, "ASID quota %s=%s for cgroup %s not applied: the cgroup does not exist (hwsecd does not create it).",
+                           q->resource, req, q->cgroup);
+                break;
+        case QUOTA_NO_CONTROLLER:
+                log_struct(LOG_WARNING, MESSAGE_ID_ASID_QUOTA, "ASID quota %s=%s for cgroup %s not applied: it has no misc.max (enable the misc controller in its parent's cgroup.subtree_control).",
+                           q->resource, req, q->cgroup);
+                break;
+        case QUOTA_WRITE_FAILED:
+                log_struct(LOG_WARNING, MESSAGE_ID_ASID_QUOTA, "ASID quota %s=%s for cgroup %s not applied: the kernel refused the write (%s).",
+                           q->resource, req, q->cgroup, strerror(q->error));
+                break;
+        case QUOTA_MISMATCH:
+                log_struct(LOG_WARNING, MESSAGE_ID_ASID_QUOTA, "ASID quota %s=%s for cgroup %s did not stick: misc.max reads back \"%s\".",
+                           q->resource, req, q->cgroup, q->observed);
+                break;
+        default:
+                break;
+        }
+}
+
+static int apply_quotas(AsidArea *a) {
+        quota_results_done(&a->quotas);
+        if (!a->has_policy)
+                return 0;
+        for (size_t i = 0; i < a->policy.n_quotas; i++) {
+                size_t first = a->quotas.n;
+                int r = cgroup_apply_quota(paths_cgroup_root(), &a->policy.quotas[i], &a->quotas);
+
+                if (r < 0)
+                        return r;
+                for (size_t j = first; j < a->quotas.n; j++)
+                        log_quota(&a->quotas.items[j]);
+        }
+        return 0;
+}
+
+int asid_check_quota_cgroups(const AsidPolicy *p, AsidProblems *problems) {
+        for (size_t i = 0; i < p->n_quotas; i++) {
+                int r = cgroup_exists(paths_cgroup_root(), p->quotas[i].cgroup);
+
+                if (r == -ENOMEM)
+                        return r;
+                if (r > 0)
+                        continue;
+                r = asid_problems_add(problems, ASID_SEVERITY_WARNING, "quota-cgroup-missing",
+                                      "Cgroup \"%s\" does not exist under %s now; its quota is kept and reported as missing, and hwsecd will not create it.",
+                                      p->quotas[i].cgroup, paths_cgroup_root());
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static json_object *state_for(const AsidPolicy *p, const AsidPlan *plan) {
+        json_object *o = json_object_new_object(), *pj = asid_policy_to_json(p);
+
+        if (!o || !pj) {
+                json_object_put(o);
+                json_object_put(pj);
+                return NULL;
+        }
+        json_object_object_add(o, "policy", pj);
+        if (plan->manages_cth)
+                json_object_object_add(o, "cth_asids", json_object_new_int64(plan->cth_asids));
+        return o;
+}
+
+static int restore_modprobe(int64_t old) {
+        return old >= 0 ? modprobe_write(paths_modprobe_dir(), (uint32_t) old) : modprobe_remove(paths_modprobe_dir());
+}
+
+int asid_apply_policy(AsidArea *a, AsidPolicy *policy, const AsidPlan *plan, const char **ret_what) {
+        Manager *m = a->manager;
+        json_object *section, *old = NULL;
+        int64_t old_configured;
+        uint32_t v;
+        int r;
+
+        r = modprobe_read_ours(paths_modprobe_dir(), &v);
+        old_configured = r > 0 ? (int64_t) v : -1;
+
+        r = plan->manages_cth ? modprobe_write(paths_modprobe_dir(), plan->cth_asids)
+                              : modprobe_remove(paths_modprobe_dir());
+        if (r < 0) {
+                *ret_what = "write the modprobe.d file";
+                return r;
+        }
+
+        section = state_for(policy, plan);
+        if (!section) {
+                (void) restore_modprobe(old_configured);
+                *ret_what = "build the state";
+                return -ENOMEM;
+        }
+        if (json_object_object_get_ex(m->state, STATE_KEY, &old))
+                json_object_get(old);
+        json_object_object_add(m->state, STATE_KEY, section);
+        r = manager_save_state(m);
+        if (r < 0) {
+                if (old)
+                        json_object_object_add(m->state, STATE_KEY, old);
+                else
+                        json_object_object_del(m->state, STATE_KEY);
+                (void) restore_modprobe(old_configured);
+                *ret_what = "save the state file";
+                return r;
+        }
+        json_object_put(old);
+
+        asid_policy_done(&a->policy);
+        a->policy = *policy;
+        *policy = (AsidPolicy) {};
+        a->has_policy = true;
+
+        if (plan->manages_cth)
+                log_struct(LOG_NOTICE, MESSAGE_ID_ASID_POLICY_SET,
+                           "ASID policy set: %s=%" PRIu32 " written to %s/%s (SNP %" PRIu32 ", SEV-ES %s), %zu quota(s).",
+                           ASID_CTH_PARAM, plan->cth_asids, paths_modprobe_dir(), ASID_MODPROBE_FILE,
+                           asid_range_count(&plan->partition.pool[ASID_POOL_SNP]),
+                           asid_pool_state_to_string(plan->partition.pool[ASID_POOL_SEV_ES].state),
+                           a->policy.n_quotas);
+        else
+                log_struct(LOG_NOTICE, MESSAGE_ID_ASID_POLICY_SET,
+                           "ASID policy set: ciphertext hiding not managed by hwsecd (%s/%s removed), %zu quota(s).",
+                           paths_modprobe_dir(), ASID_MODPROBE_FILE, a->policy.n_quotas);
+
+        /* The policy is saved: from here on nothing may fail the call. */
+        if (apply_quotas(a) < 0)
+                log_oom();
+        r = asid_refresh(a, true);
+        if (r < 0)
+                log_warning_errno(r, "Failed to re-read the ASID state after setting the policy: %m");
+        manager_broadcast(m, MANAGER_EVENT_ASID_CHANGED);
+        return 0;
+}
+
+static int load_policy(AsidArea *a) {
+        Manager *m = a->manager;
+        _cleanup_free_ char *err = NULL;
+        json_object *section, *pj, *cj;
+        int64_t cth = -1;
+        int r;
+
+        if (!m->state || !json_object_object_get_ex(m->state, STATE_KEY, &section))
+                return 0;
+        if (!json_object_object_get_ex(section, "policy", &pj)) {
+                manager_add_problem(m, "state.json key \"asid\" has no \"policy\"; the saved ASID policy is ignored until SetPolicy is called.");
+                return 0;
+        }
+        r = asid_policy_from_json(pj, &a->policy, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                manager_add_problem(m, "The saved ASID policy in state.json is not valid (%s); it is ignored until SetPolicy is called.", strna(err));
+                return 0;
+        }
+        a->has_policy = true;
+        if (json_object_object_get_ex(section, "cth_asids", &cj) && json_object_is_type(cj, json_type_int))
+                cth = json_object_get_int64(cj);
+        if (a->policy.cth_mode != CTH_UNMANAGED && (cth < 0 || cth > UINT32_MAX)) {
+                manager_add_problem(m, "state.json key \"asid\" has no valid \"cth_asids\"; the modprobe.d file is left as it is.");
+                return 0;
+        }
+
+        /* The file is ours: put it back if it went missing or was edited. */
+        if (a->policy.cth_mode != CTH_UNMANAGED) {
+                uint32_t v;
+
+                r = modprobe_read_ours(paths_modprobe_dir(), &v);
+                if (r <= 0 || v != (uint32_t) cth) {
+                        r = modprobe_write(paths_modprobe_dir(), (uint32_t) cth);
+                        if (r < 0)
+                                log_warning_errno(r, "Failed to restore %s/%s: %m", paths_modprobe_dir(), ASID_MODPROBE_FILE);
+                        else
+                                log_notice("Restored %s/%s with %s=%" PRIi64 " from the saved policy.",
+                                           paths_modprobe_dir(), ASID_MODPROBE_FILE, ASID_CTH_PARAM, cth);
+                }
+        }
+        return 0;
+}
 
 int asid_area_start(Manager *m) {
+        AsidArea *a;
+        int r;
+
+        a = calloc(1, sizeof(AsidArea));
+        if (!a)
+                return log_oom();
+        a->manager = m;
+        a->configured_cth = -1;
+        m->asid = a;
+
+        r = load_policy(a);
+        if (r < 0)
+                return log_oom();
+        r = apply_quotas(a);
+        if (r < 0)
+                return log_oom();
+        r = asid_refresh(a, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the ASID state: %m");
+
+        r = bus_asid_register(a);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register %s: %m", ASID_IFACE);
+
+        r = sd_event_add_time_relative(m->event, &a->timer, CLOCK_MONOTONIC, ASID_POLL_USEC, 0, on_timer, a);
+        if (r < 0)
+                return log_error_errno(r, "Failed to arm the ASID poll timer: %m");
+        (void) sd_event_source_set_description(a->timer, "asid-poll");
         return 0;
 }
 
 void asid_area_free(Manager *m) {
+        AsidArea *a = m->asid;
+
+        if (!a)
+                return;
+        sd_event_source_disable_unref(a->timer);
+        sd_bus_slot_unref(a->slot);
+        asid_usage_done(&a->usage);
+        strv_free(a->explanation);
+        strv_free(a->problems);
+        asid_policy_done(&a->policy);
+        asid_conflicts_done(&a->conflicts);
+        quota_results_done(&a->quotas);
+        json_object_put(a->last);
+        free(a);
+        m->asid = NULL;
 }
 
-void asid_area_uevent(Manager *m, sd_device *d, sd_device_action_t a) {
+void asid_area_uevent(Manager *m, sd_device *d, sd_device_action_t act) {
+        /* kvm_amd loads and unloads are "module" uevents, which the monitor does not pass on;
+         * the poll timer catches them. */
 }
 
 void asid_area_event(Manager *m, ManagerEvent ev) {
+        AsidArea *a = m->asid;
+        int r;
+
+        if (!a || (ev != MANAGER_EVENT_PSP_CHANGED && ev != MANAGER_EVENT_CONFIG_RELOADED))
+                return;
+        r = asid_refresh(a, true);
+        if (r < 0)
+                log_warning_errno(r, "Failed to recompute the ASID pools: %m");
+}
+
+static json_object *summary_json(AsidArea *a) {
+        json_object *s = json_object_new_object();
+        char buf[256];
+
+        if (!s)
+                return NULL;
+        for (AsidPoolId i = 0; i < _ASID_POOL_MAX; i++) {
+                const AsidRange *r = &a->partition.pool[i];
+                char free_[32] = "?";
+
+                if (a->usage.pool[i].free >= 0)
+                        snprintf(free_, sizeof free_, "%" PRIi64, a->usage.pool[i].free);
+                if (r->state == ASID_POOL_DISABLED)
+                        snprintf(buf, sizeof buf, "disabled");
+                else
+                        snprintf(buf, sizeof buf, "%s, ASIDs %" PRIu32 "-%" PRIu32 ", %" PRIu32 " total, %s free",
+                                 asid_pool_state_to_string(r->state), r->first, r->last, asid_range_count(r), free_);
+                json_object_object_add(s, asid_pool_to_label(i), json_object_new_string(buf));
+        }
+        if (a->configured_cth >= 0)
+                snprintf(buf, sizeof buf, "%" PRIu32 " in effect, %" PRIi64 " configured%s", a->effective_cth,
+                         a->configured_cth, a->pending_reload ? ", reload pending" : "");
+        else
+                snprintf(buf, sizeof buf, "%" PRIu32 " in effect, not configured by hwsecd", a->effective_cth);
+        json_object_object_add(s, "Ciphertext hiding", json_object_new_string(buf));
+        if (a->conflicts.n > 0) {
+                snprintf(buf, sizeof buf, "%zu (see hwsecctl asid)", a->conflicts.n);
+                json_object_object_add(s, "Conflicts", json_object_new_string(buf));
+        }
+        return s;
 }
 
 int asid_area_describe(Manager *m, json_object *root) {
+        json_object *o, *s;
+
+        if (!m->asid)
+                return 0;
+        o = asid_area_properties_json(m->asid);
+        s = summary_json(m->asid);
+        if (!o || !s) {
+                json_object_put(o);
+                json_object_put(s);
+                return -ENOMEM;
+        }
+        json_object_object_add(o, "summary", s);
+        json_object_object_add(root, STATE_KEY, o);
         return 0;
 }
 
 bool asid_area_degraded(Manager *m) {
+        AsidArea *a = m->asid;
+
+        if (!a)
+                return false;
+        if (a->conflicts.n > 0 || a->configured_bad)
+                return true;
+        for (size_t i = 0; i < a->quotas.n; i++)
+                if (a->quotas.items[i].state == QUOTA_WRITE_FAILED || a->quotas.items[i].state == QUOTA_MISMATCH)
+                        return true;
         return false;
 }

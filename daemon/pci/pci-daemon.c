@@ -1,25 +1,501 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Initial hook implementations for the pci area; the area's work replaces this file. */
+/* The pci area: reads the topology with libpci's sysfs method, audits it, keeps it current
+ * from pci uevents (coalescing storms, re-auditing only the affected subtree), and tells the
+ * bus what changed. */
 
-#include "manager.h"
+#include <inttypes.h>
+#include <time.h>
+
+#include "bus-util.h"
+#include "log.h"
+#include "paths.h"
+#include "pci-area.h"
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
+}
+
+static uint64_t dev_key(const PciDev *d) {
+        return pci_addr_key(d->domain, d->bus_nr, d->dev, d->func);
+}
+
+static void log_findings(PciTopology *t) {
+        for (size_t i = 0; i < t->n_findings; i++)
+                log_struct(t->findings[i].severity == PCI_HOST_INFO ? LOG_INFO : LOG_WARNING,
+                           MESSAGE_ID_PCI_HOST_FINDING, "PCI host finding %s: %s", t->findings[i].id,
+                           t->findings[i].message);
+}
+
+static void log_unsafe(PciDev *d) {
+        log_struct(LOG_WARNING, MESSAGE_ID_PCI_UNSAFE, "PCI device %s is unsafe to assign: %s", d->address,
+                   d->reasons && d->reasons[0] ? d->reasons[0] : "its isolation group is larger than its IOMMU group");
+}
+
+/* Reads and audits everything. On failure the area keeps an empty topology and the reason. */
+static int pci_load(PciArea *a, PciTopology **ret) {
+        _cleanup_(pci_topology_freep) PciTopology *t = NULL;
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = pci_topology_load_sysfs(NULL, &t, &err);
+        if (r < 0) {
+                log_warning("PCI topology unavailable: %s", err ?: strerror(-r));
+                free(a->load_error);
+                a->load_error = TAKE_PTR(err);
+                t = pci_topology_new();
+                if (!t)
+                        return -ENOMEM;
+        } else
+                a->load_error = mfree(a->load_error);
+        r = pci_kgroups_from_links(t, paths_sysfs_dir());
+        if (r < 0)
+                return r;
+        r = pci_audit_host_from_proc(t, NULL);
+        if (r >= 0)
+                r = pci_audit_full(t);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+static int announce_all(PciArea *a) {
+        for (size_t i = 0; i < a->topo->n_devices; i++) {
+                PciDev *d = a->topo->devices[i];
+                int r = pci_map_put(a->announced, dev_key(d), d);
+                if (r < 0)
+                        return r;
+                d->changed = 0;
+        }
+        return 0;
+}
 
 int pci_area_start(Manager *m) {
+        PciArea *a;
+        int r;
+
+        a = calloc(1, sizeof(PciArea));
+        if (!a)
+                return log_oom();
+        m->pci = a;
+        a->m = m;
+        a->announced = pci_map_new();
+        a->pending = pci_map_new();
+        if (!a->announced || !a->pending)
+                return log_oom();
+
+        r = pci_load(a, &a->topo);
+        if (r < 0)
+                return log_error_errno(r, "Failed to audit the PCI topology: %m");
+        r = announce_all(a);
+        if (r < 0)
+                return log_oom();
+        log_findings(a->topo);
+        for (size_t i = 0; i < a->topo->n_devices; i++)
+                if (a->topo->devices[i]->verdict == PCI_VERDICT_UNSAFE)
+                        log_unsafe(a->topo->devices[i]);
+        log_struct(LOG_INFO, MESSAGE_ID_PCI_AUDIT_CHANGED, "PCI audit: %zu devices, %u unsafe, %u shared, %u isolated.",
+                   a->topo->n_devices, pci_audit_count_verdict(a->topo, PCI_VERDICT_UNSAFE),
+                   pci_audit_count_verdict(a->topo, PCI_VERDICT_SHARED),
+                   pci_audit_count_verdict(a->topo, PCI_VERDICT_ISOLATED));
+
+        r = bus_pci_register(a);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the PCI objects: %m");
         return 0;
 }
 
 void pci_area_free(Manager *m) {
+        PciArea *a = m->pci;
+        if (!a)
+                return;
+        sd_event_source_disable_unref(a->settle);
+        sd_bus_slot_unref(a->slot_pci);
+        sd_bus_slot_unref(a->slot_dev);
+        sd_bus_slot_unref(a->slot_enum);
+        pci_topology_free(a->topo);
+        pci_map_free(a->announced);
+        pci_map_free(a->pending);
+        free(a->load_error);
+        free(a);
+        m->pci = NULL;
 }
 
-void pci_area_uevent(Manager *m, sd_device *d, sd_device_action_t a) {
+/* ---- the update ---- */
+
+static int affected_add(PciMap *set, PciDev *d) {
+        return pci_map_put(set, dev_key(d), d);
+}
+
+/* Processes every queued event in one go. */
+static int pci_flush(PciArea *a) {
+        _cleanup_(pci_map_freep) PciMap *affected = pci_map_new();
+        _cleanup_strv_free_ char **removed = NULL, **added = NULL;
+        _cleanup_free_ PciDev **touched = NULL, **extra = NULL, **list = NULL;
+        size_t n_touched = 0, n_extra = 0, n_list = 0;
+        _cleanup_free_ uint64_t *keys = NULL;
+        size_t n_keys = pci_map_size(a->pending);
+        uint64_t t0 = now_usec();
+        unsigned unsafe_before = pci_audit_count_verdict(a->topo, PCI_VERDICT_UNSAFE);
+        uint64_t events = a->last_update_events;
+        void *v;
+        int r;
+
+        if (!affected)
+                return -ENOMEM;
+        keys = calloc(n_keys + 1, sizeof(uint64_t));
+        uintptr_t *bits = calloc(n_keys + 1, sizeof(uintptr_t));
+        touched = calloc(n_keys + 1, sizeof(PciDev *));
+        extra = calloc(1, sizeof(PciDev *));
+        if (!keys || !bits || !touched || !extra) {
+                free(bits);
+                return -ENOMEM;
+        }
+        size_t k = 0;
+        for (size_t i = 0; pci_map_iterate(a->pending, &i, &keys[k], &v); k++)
+                bits[k] = (uintptr_t) v;
+        pci_map_free(a->pending);
+        a->pending = pci_map_new();
+        if (!a->pending) {
+                free(bits);
+                return -ENOMEM;
+        }
+
+        /* 1. removals first: a device that is gone is gone, whatever else was queued */
+        for (size_t i = 0; i < k; i++) {
+                char addr[24];
+                pci_format_address(addr, (uint32_t) (keys[i] >> 16), (keys[i] >> 8) & 0xff, (keys[i] >> 3) & 0x1f, keys[i] & 7);
+                PciDev *d = pci_topology_find(a->topo, addr);
+                if (!d)
+                        continue;
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s/devices/%s", a->topo->sysfs_bus_pci, addr) < 0) {
+                        free(bits);
+                        return -ENOMEM;
+                }
+                if (!(bits[i] & PCI_PENDING_REMOVE) && access(p, F_OK) >= 0)
+                        continue;
+                _cleanup_free_ PciDev **aff = NULL;
+                size_t n_aff = 0;
+                r = pci_audit_remove(a->topo, d, &removed, &aff, &n_aff);
+                if (r < 0) {
+                        free(bits);
+                        return r;
+                }
+                /* affected pointers may be removed by a later removal: keep them by key */
+                for (size_t j = 0; j < n_aff; j++)
+                        (void) affected_add(affected, aff[j]);
+                bits[i] = 0;
+        }
+        /* forget affected devices that a later removal took away */
+        STRV_FOREACH(s, removed) {
+                uint32_t dom;
+                uint8_t b, dv, fn;
+                if (pci_parse_address(*s, &dom, &b, &dv, &fn) >= 0)
+                        pci_map_remove(affected, pci_addr_key(dom, b, dv, fn));
+        }
+
+        /* 2. adds, changes, binds: re-read those devices */
+        for (size_t i = 0; i < k; i++) {
+                char addr[24];
+                if (!bits[i])
+                        continue;
+                pci_format_address(addr, (uint32_t) (keys[i] >> 16), (keys[i] >> 8) & 0xff, (keys[i] >> 3) & 0x1f, keys[i] & 7);
+                PciDev *old = pci_topology_find(a->topo, addr), *d;
+                int old_group = old ? old->kernel_group : -1;
+                if (old && bits[i] == PCI_PENDING_DRIVER) {
+                        /* bind/unbind: only the driver link */
+                        r = pci_topology_refresh_driver(a->topo, old);
+                        if (r > 0) {
+                                old->changed |= PCI_CHANGED_DRIVER;
+                                (void) affected_add(affected, old);
+                        }
+                        continue;
+                }
+                /* kernel group peers before the change */
+                PciKernelGroup *kg = old ? pci_kgroups_get(a->topo, old_group) : NULL;
+                STRV_FOREACH(s, kg ? kg->addresses : NULL) {
+                        PciDev *p = pci_topology_find(a->topo, *s);
+                        if (p && p != old)
+                                (void) affected_add(affected, p);
+                }
+                r = pci_topology_refresh_device(a->topo, addr, &d);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot read PCI device %s, ignoring its %s event: %m", addr,
+                                          old ? "change" : "add");
+                        continue;
+                }
+                if (!old && strv_extend(&added, d->address) < 0) {
+                        free(bits);
+                        return -ENOMEM;
+                }
+                if (d->changed & PCI_CHANGED_KGROUP || !old) {
+                        r = pci_kgroups_update_device(a->topo, d, old_group, paths_sysfs_dir());
+                        if (r < 0) {
+                                free(bits);
+                                return r;
+                        }
+                }
+                (void) affected_add(affected, d);
+                if (!old || (d->changed & (PCI_CHANGED_CONFIG | PCI_CHANGED_KGROUP)))
+                        touched[n_touched++] = d;
+        }
+        free(bits);
+
+        /* 3. one region update for everything touched */
+        n_extra = pci_map_size(affected);
+        free(extra);
+        extra = calloc(n_extra + 1, sizeof(PciDev *));
+        if (!extra)
+                return -ENOMEM;
+        n_extra = 0;
+        for (size_t i = 0; pci_map_iterate(affected, &i, NULL, &v);)
+                extra[n_extra++] = v;
+        r = pci_audit_update_extra(a->topo, touched, n_touched, extra, n_extra, &list, &n_list);
+        if (r < 0)
+                return r;
+
+        /* 4. signals for what changed */
+        bool summary = added || removed;
+        for (size_t i = 0; i < n_list; i++) {
+                PciDev *d = list[i];
+                if (d->changed & (PCI_CHANGED_VERDICT | PCI_CHANGED_GROUPS | PCI_CHANGED_KGROUP))
+                        summary = true;
+                if ((d->changed & PCI_CHANGED_VERDICT) && d->verdict == PCI_VERDICT_UNSAFE)
+                        log_unsafe(d);
+        }
+        a->updates++;
+        a->last_update_usec = now_usec() - t0;
+        a->last_update_devices = n_list;
+        r = bus_pci_emit(a, added, removed, list, n_list, summary, false);
+        if (r < 0)
+                log_warning_errno(r, "Failed to send PCI change signals: %m");
+
+        unsigned unsafe_after = pci_audit_count_verdict(a->topo, PCI_VERDICT_UNSAFE);
+        if (summary) {
+                log_struct(LOG_INFO, MESSAGE_ID_PCI_AUDIT_CHANGED,
+                           "PCI audit updated after %" PRIu64 " event(s): %zu added, %zu removed, %zu re-audited, "
+                           "%u unsafe (was %u), in %" PRIu64 " us.", events, strv_length(added), strv_length(removed),
+                           n_list, unsafe_after, unsafe_before, a->last_update_usec);
+                manager_broadcast(a->m, MANAGER_EVENT_PCI_CHANGED);
+        }
+        return 0;
+}
+
+static int on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
+        PciArea *a = userdata;
+        int r;
+
+        a->settle = sd_event_source_disable_unref(a->settle);
+        r = pci_flush(a);
+        if (r < 0)
+                log_error_errno(r, "PCI update failed, the audit may be stale until the next event or Audit(): %m");
+        a->last_update_events = 0;
+        return 0;
+}
+
+static int arm_settle(PciArea *a) {
+        uint64_t now = now_usec(), when;
+
+        if (!a->settle)
+                a->first_pending = now;
+        when = MIN(now + PCI_SETTLE_USEC, a->first_pending + PCI_SETTLE_MAX_USEC);
+        if (a->settle)
+                return sd_event_source_set_time(a->settle, when);
+        return sd_event_add_time(a->m->event, &a->settle, CLOCK_MONOTONIC, when, 0, on_settle, a);
+}
+
+void pci_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
+        PciArea *a = m->pci;
+        const char *subsystem = NULL, *sysname = NULL;
+        uint32_t dom;
+        uint8_t b, dv, fn;
+        unsigned bit;
+        int r;
+
+        if (!a || sd_device_get_subsystem(d, &subsystem) < 0 || !streq(subsystem, "pci"))
+                return;
+        if (sd_device_get_sysname(d, &sysname) < 0 || pci_parse_address(sysname, &dom, &b, &dv, &fn) < 0) {
+                log_debug("Ignoring a pci uevent for \"%s\", which is not a PCI address.", strna(sysname));
+                return;
+        }
+        switch (action) {
+        case SD_DEVICE_ADD:
+                bit = PCI_PENDING_ADD;
+                break;
+        case SD_DEVICE_REMOVE:
+                bit = PCI_PENDING_REMOVE;
+                break;
+        case SD_DEVICE_BIND:
+        case SD_DEVICE_UNBIND:
+                bit = PCI_PENDING_DRIVER;
+                break;
+        case SD_DEVICE_CHANGE:
+        case SD_DEVICE_MOVE:
+                bit = PCI_PENDING_CHANGE;
+                break;
+        default:
+                return;
+        }
+        uint64_t key = pci_addr_key(dom, b, dv, fn);
+        uintptr_t old = (uintptr_t) pci_map_get(a->pending, key);
+        /* remove then add again: treat as a change of a device that is there */
+        if (bit == PCI_PENDING_ADD)
+                old &= ~(uintptr_t) PCI_PENDING_REMOVE;
+        r = pci_map_put(a->pending, key, (void *) (old | bit));
+        if (r < 0) {
+                log_oom();
+                return;
+        }
+        a->events++;
+        a->last_update_events++;
+        r = arm_settle(a);
+        if (r < 0)
+                log_error_errno(r, "Cannot arm the PCI update timer: %m");
+}
+
+int pci_area_reaudit(PciArea *a) {
+        _cleanup_(pci_topology_freep) PciTopology *old = NULL;
+        _cleanup_strv_free_ char **added = NULL, **removed = NULL;
+        _cleanup_free_ PciDev **list = NULL;
+        size_t n_list = 0;
+        PciTopology *t;
+        int r;
+
+        /* the queue is covered by the full re-read */
+        pci_map_free(a->pending);
+        a->pending = pci_map_new();
+        a->settle = sd_event_source_disable_unref(a->settle);
+        if (!a->pending)
+                return -ENOMEM;
+
+        r = pci_load(a, &t);
+        if (r < 0)
+                return r;
+        old = a->topo;
+        a->topo = t;
+        list = calloc(t->n_devices + 1, sizeof(PciDev *));
+        if (!list)
+                return -ENOMEM;
+
+        /* compare with what clients were told */
+        for (size_t i = 0; i < t->n_devices; i++) {
+                PciDev *d = t->devices[i], *o = pci_topology_find(old, d->address);
+                if (!o) {
+                        if (strv_extend(&added, d->address) < 0)
+                                return -ENOMEM;
+                        continue;
+                }
+                d->changed = 0;
+                if (d->verdict != o->verdict || !pci_strv_equal(d->reasons, o->reasons))
+                        d->changed |= PCI_CHANGED_VERDICT;
+                if (!pci_strv_equal(d->iso_members, o->iso_members) || !pci_strv_equal(d->pred_members, o->pred_members))
+                        d->changed |= PCI_CHANGED_GROUPS;
+                if (d->kernel_group != o->kernel_group || !pci_strv_equal(d->kernel_members, o->kernel_members))
+                        d->changed |= PCI_CHANGED_KGROUP;
+                if ((d->driver || o->driver) && (!d->driver || !o->driver || !streq(d->driver, o->driver)))
+                        d->changed |= PCI_CHANGED_DRIVER;
+                if (d->vendor != o->vendor || d->device != o->device || d->class_code != o->class_code ||
+                    memcmp(&d->acs, &o->acs, sizeof(PciAcs)) != 0 || d->port_type != o->port_type)
+                        d->changed |= PCI_CHANGED_CONFIG;
+                if (d->changed)
+                        list[n_list++] = d;
+        }
+        for (size_t i = 0; i < old->n_devices; i++)
+                if (!pci_topology_find(t, old->devices[i]->address) &&
+                    strv_extend(&removed, old->devices[i]->address) < 0)
+                        return -ENOMEM;
+
+        /* the announced map points into the old topology: rebuild it after the signals */
+        STRV_FOREACH(s, removed) {
+                uint32_t dom;
+                uint8_t b, dv, fn;
+                if (pci_parse_address(*s, &dom, &b, &dv, &fn) >= 0)
+                        pci_map_remove(a->announced, pci_addr_key(dom, b, dv, fn));
+        }
+        r = bus_pci_emit(a, added, removed, list, n_list, true, true);
+        pci_map_free(a->announced);
+        a->announced = pci_map_new();
+        if (!a->announced)
+                return -ENOMEM;
+        if (announce_all(a) < 0)
+                return -ENOMEM;
+        log_findings(t);
+        a->updates++;
+        if (r < 0)
+                log_warning_errno(r, "Failed to send PCI change signals: %m");
+        manager_broadcast(a->m, MANAGER_EVENT_PCI_CHANGED);
+        manager_update_state(a->m);
+        return 0;
 }
 
 void pci_area_event(Manager *m, ManagerEvent ev) {
+        PciArea *a = m->pci;
+        if (!a || ev != MANAGER_EVENT_CONFIG_RELOADED)
+                return;
+        /* nothing in the configuration concerns the PCI audit yet */
+}
+
+static json_object *findings_json(PciTopology *t) {
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; a && i < t->n_findings; i++) {
+                json_object *f = json_object_new_object();
+                json_object_object_add(f, "id", json_object_new_string(t->findings[i].id));
+                json_object_object_add(f, "severity", json_object_new_string(pci_host_severity_to_string(t->findings[i].severity)));
+                json_object_object_add(f, "message", json_object_new_string(t->findings[i].message));
+                json_object_array_add(a, f);
+        }
+        return a;
 }
 
 int pci_area_describe(Manager *m, json_object *root) {
+        PciArea *a = m->pci;
+        json_object *o, *unsafe;
+
+        if (!a)
+                return 0;
+        o = json_object_new_object();
+        unsafe = json_object_new_array();
+        if (!o || !unsafe) {
+                json_object_put(o);
+                json_object_put(unsafe);
+                return -ENOMEM;
+        }
+        json_object_object_add(o, "devices", json_object_new_int((int) a->topo->n_devices));
+        for (PciVerdict v = 0; v < _PCI_VERDICT_MAX; v++)
+                json_object_object_add(o, pci_verdict_to_string(v),
+                                       json_object_new_int((int) pci_audit_count_verdict(a->topo, v)));
+        _cleanup_strv_free_ char **l = NULL;
+        for (size_t i = 0; i < a->topo->n_devices; i++)
+                if (a->topo->devices[i]->verdict == PCI_VERDICT_UNSAFE &&
+                    strv_extend(&l, a->topo->devices[i]->address) < 0) {
+                        json_object_put(o);
+                        json_object_put(unsafe);
+                        return -ENOMEM;
+                }
+        pci_strv_sort(l);
+        STRV_FOREACH(s, l)
+                json_object_array_add(unsafe, json_object_new_string(*s));
+        json_object_object_add(o, "unsafe_devices", unsafe);
+        json_object_object_add(o, "iommu", a->topo->iommu < 0 ? NULL : json_object_new_boolean(a->topo->iommu));
+        json_object_object_add(o, "host_findings", findings_json(a->topo));
+        if (a->load_error)
+                json_object_object_add(o, "error", json_object_new_string(a->load_error));
+        json_object_object_add(root, "pci", o);
         return 0;
 }
 
 bool pci_area_degraded(Manager *m) {
+        PciArea *a = m->pci;
+        if (!a || !a->topo)
+                return false;
+        /* host-level problems that make SNP guests impossible */
+        for (size_t i = 0; i < a->topo->n_findings; i++)
+                if (a->topo->findings[i].severity == PCI_HOST_FATAL)
+                        return true;
         return false;
 }

@@ -1,41 +1,564 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Initial hook implementations for the psp area; the area's work replaces this file. */
+/* The PSP area: discovery of the PSP PCI function and the misc devices sev/sfs (enumeration at
+ * start, then uevents), SEV/SNP status on every change, and the readiness checks, which are
+ * recomputed on every ManagerEvent. */
 
-#include "manager.h"
+#include <inttypes.h>
+#include <sys/stat.h>
+#include <time.h>
 
-int psp_area_start(Manager *m) {
+#include "bus-util.h"
+#include "check-facts.h"
+#include "fileio.h"
+#include "log.h"
+#include "paths.h"
+#include "psp-daemon.h"
+#include "state.h"
+
+#define STATE_KEY "checks"
+
+static uint64_t now_realtime_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
+}
+
+static bool is_removed(PspArea *a, const char *syspath) {
+        return syspath && strv_contains(a->removed, syspath);
+}
+
+/* Drops "removed" entries whose sysfs directory is really gone (or came back with add). */
+static void forget_removed(PspArea *a, const char *syspath) {
+        char **k = a->removed;
+
+        if (!k)
+                return;
+        for (char **i = a->removed; *i; i++) {
+                if ((syspath && streq(*i, syspath)) || (!syspath && access(*i, F_OK) < 0)) {
+                        free(*i);
+                        continue;
+                }
+                *k++ = *i;
+        }
+        *k = NULL;
+}
+
+/* Is this PCI device a PSP function (vendor 0x1022, an id ccp binds that has a PSP)? */
+static const PspPciId *pci_device_psp_id(sd_device *d) {
+        const char *v = NULL, *id = NULL;
+        uint32_t vendor, device;
+
+        if (sd_device_get_sysattr_value(d, "vendor", &v) >= 0 && sd_device_get_sysattr_value(d, "device", &id) >= 0) {
+                if (safe_atou32(v, 16, &vendor) < 0 || safe_atou32(id, 16, &device) < 0)
+                        return NULL;
+        } else if (sd_device_get_property_value(d, "PCI_ID", &id) >= 0) {
+                /* "1022:14CA" from the uevent, when sysfs is already gone */
+                if (sscanf(id, "%" SCNx32 ":%" SCNx32, &vendor, &device) != 2)
+                        return NULL;
+        } else
+                return NULL;
+
+        if (vendor != PSP_PCI_VENDOR_AMD || device > 0xffff)
+                return NULL;
+        return psp_pci_id_lookup((uint16_t) device);
+}
+
+static int discover_pci(PspArea *a, const char *exclude, char **ret_syspath) {
+        _cleanup_(sd_device_enumerator_unrefp) sd_device_enumerator *e = NULL;
+        _cleanup_free_ char *best = NULL, *best_addr = NULL;
+        bool best_sev = false;
+        int r;
+
+        r = sd_device_enumerator_new(&e);
+        if (r < 0)
+                return r;
+        r = sd_device_enumerator_add_match_subsystem(e, "pci", true);
+        if (r < 0)
+                return r;
+        r = sd_device_enumerator_add_match_sysattr(e, "vendor", "0x1022", true);
+        if (r < 0)
+                return r;
+
+        for (sd_device *d = sd_device_enumerator_get_device_first(e); d; d = sd_device_enumerator_get_device_next(e)) {
+                const PspPciId *id = pci_device_psp_id(d);
+                const char *syspath, *sysname;
+
+                if (!id || !id->psp)
+                        continue;
+                if (sd_device_get_syspath(d, &syspath) < 0 || sd_device_get_sysname(d, &sysname) < 0)
+                        continue;
+                if ((exclude && streq(exclude, syspath)) || is_removed(a, syspath))
+                        continue;
+                /* The master PSP: SEV-capable first, then the lowest address (sp_pci_is_master). */
+                if (best && (best_sev && !id->sev))
+                        continue;
+                if (best && best_sev == id->sev && psp_address_compare(sysname, best_addr) >= 0)
+                        continue;
+                if (free_and_strdup(&best, syspath) < 0 || free_and_strdup(&best_addr, sysname) < 0)
+                        return -ENOMEM;
+                best_sev = id->sev;
+        }
+
+        *ret_syspath = TAKE_PTR(best);
         return 0;
 }
 
-void psp_area_free(Manager *m) {
+static bool misc_present(PspArea *a, const char *name, const char *exclude) {
+        _cleanup_(sd_device_unrefp) sd_device *d = NULL;
+        _cleanup_free_ char *node = NULL;
+        const char *syspath;
+        struct stat st;
+
+        if (sd_device_new_from_subsystem_sysname(&d, "misc", name) < 0)
+                return false;
+        if (sd_device_get_syspath(d, &syspath) >= 0 &&
+            ((exclude && streq(exclude, syspath)) || is_removed(a, syspath)))
+                return false;
+        node = path_join(paths_dev_dir(), name);
+        return node && stat(node, &st) >= 0 && S_ISCHR(st.st_mode);
 }
 
-void psp_area_uevent(Manager *m, sd_device *d, sd_device_action_t a) {
+static void pick_last_error(PspArea *a) {
+        const SevPlatform *p = &a->platform;
+
+        if (!a->status_queried)
+                a->last_error = (SevError) {};
+        else if (p->sev_error.error != 0)
+                a->last_error = p->sev_error;
+        else
+                a->last_error = p->snp_error;
+}
+
+static void log_status_change(PspArea *a, const SevError *old) {
+        if (a->last_error.error == 0 || (old->error == a->last_error.error && old->fw_code == a->last_error.fw_code))
+                return;
+        if (a->last_error.fw_code != 0)
+                log_struct(LOG_WARNING, MESSAGE_ID_FIRMWARE_ERROR, "PSP status: %s", a->last_error.message);
+        else
+                log_notice("PSP status: %s", a->last_error.message);
+}
+
+static int read_status(PspArea *a) {
+        _cleanup_free_ char *node = path_join(paths_dev_dir(), "sev");
+
+        if (!node)
+                return -ENOMEM;
+        a->status_queried = false;
+        a->dev_sev_open_error = 0;
+        a->platform = (SevPlatform) {};
+        if (!a->dev_sev)
+                return 0;
+
+        sev_query_platform(node, &a->platform);
+        a->status_queried = true;
+        a->dev_sev_open_error = a->platform.open_error;
+        return 0;
+}
+
+static void read_cpu(PspArea *a) {
+        a->cpu_error = cpuid_identity(&a->cpu);
+        a->layout = a->cpu_error == 0 ? tcb_layout_for_family(a->cpu.family) : TCB_LAYOUT_UNKNOWN;
+}
+
+/* Discovery and status, with the log records; no bus signals, no broadcast. */
+static int read_state(Manager *m, const char *exclude) {
+        PspArea *a = m->psp;
+        _cleanup_free_ char *syspath = NULL;
+        bool was_present = a->present;
+        SevError old_error = a->last_error;
+        int r;
+
+        forget_removed(a, NULL);
+        read_cpu(a);
+
+        r = discover_pci(a, exclude, &syspath);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                log_warning_errno(r, "Failed to enumerate PCI devices for the PSP: %m");
+
+        psp_device_done(&a->dev);
+        a->present = false;
+        if (syspath) {
+                r = psp_device_read(syspath, &a->dev);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0)
+                        log_warning_errno(r, "PSP at %s could not be read, treating it as absent: %m", syspath);
+                else
+                        a->present = true;
+        }
+
+        a->dev_sev = misc_present(a, "sev", exclude);
+        a->dev_sfs = misc_present(a, "sfs", exclude);
+
+        r = read_status(a);
+        if (r < 0)
+                return log_oom();
+        pick_last_error(a);
+        a->last_refresh = now_realtime_usec();
+
+        if (a->present && !was_present)
+                log_struct(LOG_NOTICE, MESSAGE_ID_PSP_APPEARED, "PSP %s (device 0x%04x, driver %s) appeared; /dev/sev %s.",
+                           a->dev.address, a->dev.device, a->dev.driver ?: "none",
+                           a->dev_sev ? "present" : "absent");
+        else if (!a->present && was_present)
+                log_struct(LOG_NOTICE, MESSAGE_ID_PSP_DISAPPEARED, "The PSP went away.");
+        log_status_change(a, &old_error);
+        return 0;
+}
+
+static int recompute_checks(Manager *m);
+
+int psp_reread(Manager *m, const char *exclude) {
+        int r;
+
+        r = read_state(m, exclude);
+        if (r < 0)
+                return r;
+        (void) bus_psp_emit_changed(m);
+        /* every area hears of it; our own event hook recomputes the checks */
+        manager_broadcast(m, MANAGER_EVENT_PSP_CHANGED);
+        return 0;
+}
+
+/* ---- checks ---- */
+
+static int recompute_checks(Manager *m) {
+        PspArea *a = m->psp;
+        _cleanup_free_ CheckChange *changes = NULL;
+        CheckFacts f = {};
+        CheckList l = {};
+        json_object *section;
+        size_t dropped = 0;
+        bool had_last;
+        int r, n;
+
+        r = check_facts_gather(&f);
+        if (r >= 0)
+                r = check_facts_set_psp(&f, a->present, a->present ? a->dev.address : NULL,
+                                        a->present ? a->dev.driver : NULL, a->dev_sev_open_error,
+                                        a->status_queried, &a->platform);
+        if (r >= 0) {
+                /* the PSP area's view of /dev/sev (udev) wins over a bare stat() */
+                f.dev_sev_exists = a->dev_sev ? TRI_YES : TRI_NO;
+                f.sfs_present = a->dev_sfs ? TRI_YES : TRI_NO;
+                r = checks_run(&f, &l);
+        }
+        check_facts_done(&f);
+        if (r < 0)
+                return log_error_errno(r, "Failed to run the readiness checks: %m");
+
+        check_list_done(&a->checks);
+        a->checks = l;
+
+        section = state_section(m->state, STATE_KEY);
+        if (!section)
+                return log_oom();
+        had_last = json_object_object_get_ex(section, "last", NULL);
+        n = check_history_apply(section, &a->checks, now_realtime_usec(), &changes, &dropped);
+        if (n < 0)
+                return log_error_errno(n, "Failed to update the check history: %m");
+        if (dropped > 0)
+                log_warning("Dropped %zu malformed entr%s from the check history in %s.", dropped,
+                            dropped == 1 ? "y" : "ies", STATE_FILE_NAME);
+        for (int i = 0; i < n; i++) {
+                const Check *c = check_list_find(&a->checks, changes[i].id);
+
+                log_struct(LOG_NOTICE, MESSAGE_ID_CHECK_CHANGED, "Check %s: %s -> %s (%s)", changes[i].id,
+                           changes[i].old_result, changes[i].new_result, c ? strna(c->detail) : "");
+        }
+        /* The first run records "last" too, so that a change across a restart is noticed. */
+        if (n > 0 || dropped > 0 || !had_last)
+                (void) manager_save_state(m);
+        return 0;
+}
+
+/* ---- hooks ---- */
+
+int psp_area_start(Manager *m) {
+        int r;
+
+        m->psp = calloc(1, sizeof(PspArea));
+        if (!m->psp)
+                return log_oom();
+        m->psp->manager = m;
+
+        r = bus_psp_register(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register %s: %m", PSP_INTERFACE);
+
+        /* No broadcast here: the other areas have not started yet. They read psp_area_snapshot()
+         * when they start, and every later change is broadcast. */
+        r = read_state(m, NULL);
+        if (r < 0)
+                return r;
+        return recompute_checks(m);
+}
+
+void psp_area_free(Manager *m) {
+        PspArea *a = m->psp;
+
+        if (!a)
+                return;
+        sd_bus_slot_unref(a->slot);
+        psp_device_done(&a->dev);
+        strv_free(a->removed);
+        check_list_done(&a->checks);
+        free(a);
+        m->psp = NULL;
+}
+
+static bool uevent_concerns_psp(PspArea *a, sd_device *d, const char **ret_syspath) {
+        const char *subsystem = NULL, *sysname = NULL, *syspath = NULL;
+
+        if (sd_device_get_subsystem(d, &subsystem) < 0 || sd_device_get_syspath(d, &syspath) < 0)
+                return false;
+        (void) sd_device_get_sysname(d, &sysname);
+        *ret_syspath = syspath;
+
+        if (streq(subsystem, "misc"))
+                return sysname && (streq(sysname, "sev") || streq(sysname, "sfs"));
+        if (!streq(subsystem, "pci"))
+                return false;
+        if (a->present && streq(syspath, a->dev.syspath))
+                return true;
+        return pci_device_psp_id(d) != NULL;
+}
+
+void psp_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
+        PspArea *a = m->psp;
+        const char *syspath = NULL;
+
+        if (!a || !uevent_concerns_psp(a, d, &syspath))
+                return;
+
+        log_debug("PSP uevent %d for %s", (int) action, syspath);
+        switch (action) {
+        case SD_DEVICE_REMOVE:
+                if (!is_removed(a, syspath) && strv_extend(&a->removed, syspath) < 0) {
+                        log_oom();
+                        return;
+                }
+                (void) psp_reread(m, syspath);
+                break;
+        case SD_DEVICE_ADD:
+                forget_removed(a, syspath);
+                __attribute__((fallthrough));
+        case SD_DEVICE_BIND:
+        case SD_DEVICE_UNBIND:
+        case SD_DEVICE_CHANGE:
+        case SD_DEVICE_MOVE:
+        case SD_DEVICE_ONLINE:
+        case SD_DEVICE_OFFLINE:
+                (void) psp_reread(m, NULL);
+                break;
+        default:
+                break;
+        }
 }
 
 void psp_area_event(Manager *m, ManagerEvent ev) {
+        if (!m->psp)
+                return;
+        (void) recompute_checks(m);
 }
 
 int psp_area_describe(Manager *m, json_object *root) {
+        json_object *o;
+
+        if (!m->psp)
+                return 0;
+        o = psp_to_json(m->psp);
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(root, "psp", o);
         return 0;
 }
 
 bool psp_area_degraded(Manager *m) {
-        return false;
+        PspArea *a = m->psp;
+
+        /* Absence is state. A PSP that is there but cannot answer its status is a problem. */
+        return a && a->present && a->dev_sev && a->status_queried && !a->platform.sev_valid;
+}
+
+static void summary(Manager *m, unsigned counts[_CHECK_RESULT_MAX]) {
+        if (m->psp)
+                check_list_summary(&m->psp->checks, counts);
+        else
+                memset(counts, 0, sizeof(unsigned) * _CHECK_RESULT_MAX);
 }
 
 int psp_area_append_checks(Manager *m, sd_bus_message *reply) {
-        return sd_bus_message_append(reply, "a(ssssssa{sv}a{sv})", 0);
+        const CheckList *l = m->psp ? &m->psp->checks : &(CheckList) {};
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(ssssssa{sv}a{sv})");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < l->n; i++) {
+                const Check *c = &l->checks[i];
+                _cleanup_json_ json_object *rem = check_remediation_to_json(c);
+
+                if (!rem)
+                        return -ENOMEM;
+                r = sd_bus_message_open_container(reply, 'r', "ssssssa{sv}a{sv}");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "ssssss", c->id, c->category,
+                                                  check_result_to_string(c->result), c->title,
+                                                  c->detail ?: "", c->hint ?: "");
+                if (r >= 0)
+                        r = bus_append_json_dict(reply, c->evidence);
+                if (r >= 0)
+                        r = bus_append_json_dict(reply, rem);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
 }
 
 int psp_area_append_check_summary(Manager *m, sd_bus_message *reply) {
-        return sd_bus_message_append(reply, "a{su}", 0);
+        unsigned counts[_CHECK_RESULT_MAX];
+        int r;
+
+        summary(m, counts);
+        r = sd_bus_message_open_container(reply, 'a', "{su}");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < _CHECK_RESULT_MAX; i++) {
+                r = sd_bus_message_append(reply, "{su}", check_result_to_string((CheckResult) i), counts[i]);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
 }
 
 int psp_area_describe_checks(Manager *m, json_object *root) {
+        unsigned counts[_CHECK_RESULT_MAX];
+        json_object *a, *s;
+
+        a = check_list_to_json(m->psp ? &m->psp->checks : &(CheckList) {});
+        s = json_object_new_object();
+        if (!a || !s) {
+                json_object_put(a);
+                json_object_put(s);
+                return -ENOMEM;
+        }
+        summary(m, counts);
+        for (size_t i = 0; i < _CHECK_RESULT_MAX; i++)
+                json_object_object_add(s, check_result_to_string((CheckResult) i), json_object_new_int64(counts[i]));
+        json_object_object_add(root, "checks", a);
+        json_object_object_add(root, "check_summary", s);
         return 0;
 }
 
 void psp_area_snapshot(Manager *m, PspSnapshot *ret) {
+        PspArea *a = m->psp;
+
         *ret = (PspSnapshot) {};
+        if (!a)
+                return;
+        ret->present = a->present && a->dev_sev;
+        ret->sev_status_valid = a->platform.sev_valid;
+        if (a->platform.sev_valid) {
+                ret->sev_state = a->platform.sev.state;
+                ret->sev_guest_count = a->platform.sev.guest_count;
+        }
+        ret->snp_status_valid = a->platform.snp_valid;
+        if (a->platform.snp_valid) {
+                ret->snp_initialized = snp_status_initialized(&a->platform.snp);
+                ret->snp_guest_count = a->platform.snp.guest_count;
+                ret->ciphertext_hiding_cap = a->platform.snp.ciphertext_hiding_cap;
+                ret->ciphertext_hiding_en = a->platform.snp.ciphertext_hiding_en;
+        }
+        ret->sfs_present = a->dev_sfs;
+}
+
+/* ---- Describe() ---- */
+
+static json_object *error_to_json(const SevError *e) {
+        json_object *o;
+
+        if (e->error == 0)
+                return NULL;
+        o = json_object_new_object();
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "name", json_object_new_string(e->name));
+        json_object_object_add(o, "message", json_object_new_string(e->message));
+        json_object_object_add(o, "firmware_status", json_object_new_int64(e->fw_code));
+        return o;
+}
+
+/* The few facts `hwsecctl status` prints for the PSP. */
+static json_object *summary_to_json(PspArea *a) {
+        json_object *s = json_object_new_object();
+        char buf[64];
+
+        if (!s)
+                return NULL;
+        json_object_object_add(s, "PSP", json_object_new_string(a->present ? a->dev.address : "absent"));
+        json_object_object_add(s, "/dev/sev", json_object_new_string(a->dev_sev ? "present" : "absent"));
+        if (a->platform.sev_valid) {
+                snprintf(buf, sizeof buf, "%s (API %u.%u, build %u)", sev_state_to_string(a->platform.sev.state),
+                         a->platform.sev.api_major, a->platform.sev.api_minor, a->platform.sev.build);
+                json_object_object_add(s, "SEV", json_object_new_string(buf));
+        } else if (a->platform.sev_error.error)
+                json_object_object_add(s, "SEV", json_object_new_string(a->platform.sev_error.name));
+        if (a->platform.snp_valid) {
+                snprintf(buf, sizeof buf, "%s, RMP %s", snp_state_to_string(a->platform.snp.state),
+                         a->platform.snp.is_rmp_initialized ? "initialised" : "not initialised");
+                json_object_object_add(s, "SNP", json_object_new_string(buf));
+                snprintf(buf, sizeof buf, "capable %s, enabled %s", yes_no(a->platform.snp.ciphertext_hiding_cap),
+                         yes_no(a->platform.snp.ciphertext_hiding_en));
+                json_object_object_add(s, "Ciphertext hiding", json_object_new_string(buf));
+                json_object_object_add(s, "TCB", json_object_new_string(
+                        a->platform.snp.current_tcb == a->platform.snp.reported_tcb ? "committed" : "uncommitted"));
+        } else if (a->platform.snp_error.error)
+                json_object_object_add(s, "SNP", json_object_new_string(a->platform.snp_error.name));
+        if (a->last_error.error)
+                json_object_object_add(s, "Last error", json_object_new_string(a->last_error.name));
+        return s;
+}
+
+json_object *psp_to_json(PspArea *a) {
+        json_object *o = json_object_new_object(), *cpu;
+        char id[8];
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "present", json_object_new_boolean(a->present));
+        json_object_object_add(o, "pci_address", json_object_new_string(a->present ? a->dev.address : ""));
+        snprintf(id, sizeof id, "0x%04x", a->present ? a->dev.device : 0);
+        json_object_object_add(o, "pci_device_id", json_object_new_string(a->present ? id : ""));
+        json_object_object_add(o, "driver", json_object_new_string(a->present && a->dev.driver ? a->dev.driver : ""));
+        json_object_object_add(o, "attributes", a->present ? json_object_get(a->dev.attributes) : json_object_new_object());
+        json_object_object_add(o, "sev_device", json_object_new_boolean(a->dev_sev));
+        json_object_object_add(o, "sfs_device", json_object_new_boolean(a->dev_sfs));
+
+        cpu = json_object_new_object();
+        if (cpu) {
+                if (a->cpu_error == 0) {
+                        json_object_object_add(cpu, "vendor", json_object_new_string(a->cpu.vendor));
+                        json_object_object_add(cpu, "family", json_object_new_int(a->cpu.family));
+                        json_object_object_add(cpu, "model", json_object_new_int(a->cpu.model));
+                }
+                json_object_object_add(cpu, "tcb_layout", json_object_new_string(tcb_layout_to_string(a->layout)));
+                json_object_object_add(o, "cpu", cpu);
+        }
+
+        json_object_object_add(o, "sev_status", a->platform.sev_valid ? sev_status_to_json(&a->platform.sev) : NULL);
+        json_object_object_add(o, "sev_error", error_to_json(&a->platform.sev_error));
+        json_object_object_add(o, "snp_status",
+                               a->platform.snp_valid ? snp_status_to_json(&a->platform.snp, a->layout) : NULL);
+        json_object_object_add(o, "snp_error", error_to_json(&a->platform.snp_error));
+        json_object_object_add(o, "last_error", json_object_new_string(a->last_error.name));
+        json_object_object_add(o, "last_error_message", json_object_new_string(a->last_error.message));
+        json_object_object_add(o, "last_refresh_usec", json_object_new_int64((int64_t) a->last_refresh));
+        json_object_object_add(o, "summary", summary_to_json(a));
+        return o;
 }

@@ -155,7 +155,7 @@ static void write_journal(int level, int error, const char *message_id, const ch
                 write_console(level, message_id, msg);
 }
 
-static int log_dispatch(int level, int error, const char *message_id, const char *file, int line,
+_printf_(7, 0) static int log_dispatch(int level, int error, const char *message_id, const char *file, int line,
                         const char *func, const char *format, va_list ap) {
         char buf[LINE_MAX * 2];
         LogTarget t;

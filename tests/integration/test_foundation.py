@@ -266,11 +266,16 @@ def _raw_call_with_invalid_utf8(address):
         return pad(hdr + fields, 8) + body
 
     s.sendall(message(1, b'org.freedesktop.DBus', b'/org/freedesktop/DBus', b'org.freedesktop.DBus', b'Hello'))
+    s.settimeout(5)
+    data, closed = b'', False
+    while b':1.' not in data:          # wait for Hello's reply before misbehaving
+        chunk = s.recv(65536)
+        if not chunk:
+            return data, True
+        data += chunk
     bad = b'\xff\xfe not utf-8'
     body = struct.pack('<I', len(bad)) + bad + b'\0'
     s.sendall(message(2, BUS_NAME.encode(), b'/org/hwsecd1', MANAGER.encode(), b'CanDo', b's', body))
-    s.settimeout(5)
-    data, closed = b'', False
     try:
         while True:
             chunk = s.recv(65536)
@@ -278,8 +283,10 @@ def _raw_call_with_invalid_utf8(address):
                 closed = True
                 break
             data += chunk
-    except (socket.timeout, ConnectionResetError):
+    except ConnectionResetError:
         closed = True
+    except socket.timeout:
+        pass
     s.close()
     return data, closed
 
@@ -350,3 +357,25 @@ def test_corrupt_state_file_is_set_aside_and_reported(host, bus, daemon):
     assert len(aside) == 1 and aside[0].read_text() == '{"version": 1, "asid": '
     assert d.get('/org/hwsecd1', MANAGER, 'State') == 'degraded'
     assert 'MESSAGE_ID=0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a03' in d.log()
+
+
+def test_sd_notify_ready_and_watchdog_pings(host, bus, daemon):
+    sock_path = host.root / 'notify.sock'
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(str(sock_path))
+    s.settimeout(scaled(5))
+    try:
+        d = daemon(host, extra_env={'NOTIFY_SOCKET': str(sock_path), 'WATCHDOG_USEC': '200000'})
+        seen = []
+        deadline = time.monotonic() + scaled(5)
+        while time.monotonic() < deadline and not ('READY=1' in seen and seen.count('WATCHDOG=1') >= 2):
+            for line in s.recv(4096).decode().splitlines():
+                seen.append(line)
+        assert 'READY=1' in seen
+        assert seen.count('WATCHDOG=1') >= 2, seen
+        d.stop()
+        stopping = s.recv(4096).decode()
+        while 'STOPPING=1' not in stopping:
+            stopping = s.recv(4096).decode()
+    finally:
+        s.close()

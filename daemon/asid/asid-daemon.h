@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The asid area's state in the daemon (asid-daemon.c) and its bus object (bus-asid.c). */
+
+#include "asid.h"
+#include "cgroup.h"
+#include "cpuid.h"
+#include "manager.h"
+#include "modprobe.h"
+#include "policy.h"
+
+#define ASID_OBJECT_PATH "/org/hwsecd1/asid"
+#define ASID_IFACE "org.hwsecd1.Asid"
+/* misc.current and the kvm_amd parameters are polled: neither cgroupfs nor sysfs module
+ * parameters notify changes. Five small reads every two seconds. */
+#define ASID_POLL_USEC (2 * USEC_PER_SEC)
+/* Other modprobe.d files and /proc/cmdline are rescanned less often (and on Refresh/SetPolicy). */
+#define ASID_CONFLICT_SCAN_TICKS 15U
+
+struct AsidArea {
+        Manager *manager;
+        sd_event_source *timer;
+        sd_bus_slot *slot;
+        unsigned ticks;
+
+        /* Inputs. */
+        int cpuid_error;                /* 0 or the error of cpuid_mem_encrypt() */
+        CpuidMemEncrypt cpuid;
+        bool kvm_loaded;                /* /sys/module/kvm_amd/parameters exists */
+        bool p_sev, p_sev_es, p_snp;
+        uint32_t p_cth;                 /* ciphertext_hiding_asids as the file shows it */
+        PspSnapshot psp;
+        MiscCounts misc;
+
+        /* Derived. */
+        AsidInputs inputs;
+        AsidPartition partition;
+        AsidUsage usage;
+        uint32_t effective_cth;
+        char **explanation;
+        char **problems;                /* what is wrong with the inputs now */
+
+        /* Policy. */
+        bool has_policy;
+        AsidPolicy policy;
+        int64_t configured_cth;         /* our modprobe.d file's value, -1 when absent */
+        bool configured_bad;            /* our file exists but does not parse */
+        bool pending_reload;
+        AsidConflicts conflicts;
+        QuotaResults quotas;
+
+        /* For change notification: the JSON text of every property at the last emit. */
+        json_object *last;
+};
+
+/* asid-daemon.c */
+int asid_refresh(AsidArea *a, bool full);
+/* The host as seen now, for asid_policy_plan(). */
+void asid_area_host(AsidArea *a, AsidHost *ret);
+/* Applies a checked policy: writes the modprobe.d file, persists, applies quotas. On failure
+ * nothing changed and the error is returned with *ret_what saying which step failed. */
+int asid_apply_policy(AsidArea *a, AsidPolicy *policy, const AsidPlan *plan, const char **ret_what);
+/* Adds the warnings about quota cgroups that do not exist now. */
+int asid_check_quota_cgroups(const AsidPolicy *p, AsidProblems *problems);
+/* JSON of every property, keyed by property name (for Describe() and change detection). */
+json_object *asid_area_properties_json(AsidArea *a);
+
+/* bus-asid.c */
+int bus_asid_register(AsidArea *a);
+/* Emits PropertiesChanged for every property whose value changed since the last call. */
+void bus_asid_emit_changes(AsidArea *a);

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.hwsecd1.Asid at /org/hwsecd1/asid. Properties are served from the area's cache; nothing is
+ * read from the host on a Get. */
+
+#include <inttypes.h>
+
+#include "asid-daemon.h"
+#include "bus-errors.h"
+#include "bus-util.h"
+#include "json-util.h"
+#include "log.h"
+#include "polkit.h"
+
+#define POOL_SIG "(ssuuuxxs)"
+#define PROBLEM_SIG "(sss)"
+
+static const char *cth_supported_string(AsidArea *a) {
+        AsidHost h;
+
+        asid_area_host(a, &h);
+        return h.cth_supported > 0 ? "yes" : h.cth_supported == 0 ? "no" : "unknown";
+}
+
+static int append_pools(sd_bus_message *reply, const AsidPartition *p, const AsidUsage *u) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', POOL_SIG);
+        if (r < 0)
+                return r;
+        for (AsidPoolId i = 0; i < _ASID_POOL_MAX; i++) {
+                r = sd_bus_message_append(reply, POOL_SIG, asid_pool_to_string(i),
+                                          asid_pool_state_to_string(p->pool[i].state),
+                                          p->pool[i].first, p->pool[i].last, asid_range_count(&p->pool[i]),
+                                          u->pool[i].used, u->pool[i].free, strempty(u->pool[i].note));
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int append_problems(sd_bus_message *reply, const AsidProblems *l) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', PROBLEM_SIG);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < l->n; i++) {
+                r = sd_bus_message_append(reply, PROBLEM_SIG, asid_severity_to_string(l->items[i].severity),
+                                          l->items[i].code, l->items[i].message);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
+                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        AsidArea *a = userdata;
+        int r;
+
+        if (streq(property, "MaxAsid"))
+                return sd_bus_message_append(reply, "u", a->cpuid.max_sev_asid);
+        if (streq(property, "MinSevAsid"))
+                return sd_bus_message_append(reply, "u", a->cpuid.min_sev_asid);
+        if (streq(property, "KvmAmdLoaded"))
+                return sd_bus_message_append(reply, "b", a->kvm_loaded);
+        if (streq(property, "Pools"))
+                return append_pools(reply, &a->partition, &a->usage);
+        if (streq(property, "CiphertextHidingSupported"))
+                return sd_bus_message_append(reply, "s", cth_supported_string(a));
+        if (streq(property, "EffectiveCiphertextHidingAsids"))
+                return sd_bus_message_append(reply, "u", a->effective_cth);
+        if (streq(property, "ConfiguredCiphertextHidingAsids"))
+                return sd_bus_message_append(reply, "x", a->configured_cth);
+        if (streq(property, "PendingReload"))
+                return sd_bus_message_append(reply, "b", a->pending_reload);
+        if (streq(property, "Policy")) {
+                _cleanup_json_ json_object *o = a->has_policy ? asid_policy_to_json(&a->policy) : NULL;
+                if (a->has_policy && !o)
+                        return -ENOMEM;
+                return bus_append_json_dict(reply, o);
+        }
+        if (streq(property, "Conflicts")) {
+                r = sd_bus_message_open_container(reply, 'a', "(ss)");
+                for (size_t i = 0; r >= 0 && i < a->conflicts.n; i++)
+                        r = sd_bus_message_append(reply, "(ss)", a->conflicts.items[i].source, a->conflicts.items[i].value);
+                return r < 0 ? r : sd_bus_message_close_container(reply);
+        }
+        if (streq(property, "QuotaStatus")) {
+                r = sd_bus_message_open_container(reply, 'a', "(sstss)");
+                for (size_t i = 0; r >= 0 && i < a->quotas.n; i++) {
+                        const QuotaResult *q = &a->quotas.items[i];
+                        r = sd_bus_message_append(reply, "(sstss)", q->cgroup, q->resource, q->requested,
+                                                  strempty(q->observed), quota_state_to_string(q->state));
+                }
+                return r < 0 ? r : sd_bus_message_close_container(reply);
+        }
+        if (streq(property, "Explanation"))
+                return sd_bus_message_append_strv(reply, a->explanation);
+        if (streq(property, "Problems"))
+                return sd_bus_message_append_strv(reply, a->problems);
+
+        return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "Unknown property %s.", property);
+}
+
+static json_object *strv_to_json(char **l) {
+        json_object *a = json_object_new_array();
+
+        STRV_FOREACH(s, l)
+                json_object_array_add(a, json_object_new_string(*s));
+        return a;
+}
+
+static json_object *pools_to_json(const AsidPartition *p, const AsidUsage *u) {
+        json_object *arr = json_object_new_array();
+
+        for (AsidPoolId i = 0; arr && i < _ASID_POOL_MAX; i++) {
+                json_object *e = json_object_new_object();
+
+                json_object_object_add(e, "name", json_object_new_string(asid_pool_to_string(i)));
+                json_object_object_add(e, "state", json_object_new_string(asid_pool_state_to_string(p->pool[i].state)));
+                json_object_object_add(e, "first", json_object_new_int64(p->pool[i].first));
+                json_object_object_add(e, "last", json_object_new_int64(p->pool[i].last));
+                json_object_object_add(e, "capacity", json_object_new_int64(asid_range_count(&p->pool[i])));
+                json_object_object_add(e, "used", json_object_new_int64(u->pool[i].used));
+                json_object_object_add(e, "free", json_object_new_int64(u->pool[i].free));
+                json_object_object_add(e, "note", json_object_new_string(strempty(u->pool[i].note)));
+                json_object_array_add(arr, e);
+        }
+        return arr;
+}
+
+json_object *asid_area_properties_json(AsidArea *a) {
+        json_object *o = json_object_new_object(), *c, *q;
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "MaxAsid", json_object_new_int64(a->cpuid.max_sev_asid));
+        json_object_object_add(o, "MinSevAsid", json_object_new_int64(a->cpuid.min_sev_asid));
+        json_object_object_add(o, "KvmAmdLoaded", json_object_new_boolean(a->kvm_loaded));
+        json_object_object_add(o, "Pools", pools_to_json(&a->partition, &a->usage));
+        json_object_object_add(o, "CiphertextHidingSupported", json_object_new_string(cth_supported_string(a)));
+        json_object_object_add(o, "EffectiveCiphertextHidingAsids", json_object_new_int64(a->effective_cth));
+        json_object_object_add(o, "ConfiguredCiphertextHidingAsids", json_object_new_int64(a->configured_cth));
+        json_object_object_add(o, "PendingReload", json_object_new_boolean(a->pending_reload));
+        json_object_object_add(o, "Policy", a->has_policy ? asid_policy_to_json(&a->policy) : json_object_new_object());
+
+        c = json_object_new_array();
+        for (size_t i = 0; c && i < a->conflicts.n; i++) {
+                json_object *e = json_object_new_array();
+                json_object_array_add(e, json_object_new_string(a->conflicts.items[i].source));
+                json_object_array_add(e, json_object_new_string(a->conflicts.items[i].value));
+                json_object_array_add(c, e);
+        }
+        json_object_object_add(o, "Conflicts", c);
+
+        q = json_object_new_array();
+        for (size_t i = 0; q && i < a->quotas.n; i++) {
+                const QuotaResult *r = &a->quotas.items[i];
+                json_object *e = json_object_new_array();
+                json_object_array_add(e, json_object_new_string(r->cgroup));
+                json_object_array_add(e, json_object_new_string(r->resource));
+                json_object_array_add(e, json_object_new_uint64(r->requested));
+                json_object_array_add(e, json_object_new_string(strempty(r->observed)));
+                json_object_array_add(e, json_object_new_string(quota_state_to_string(r->state)));
+                json_object_array_add(q, e);
+        }
+        json_object_object_add(o, "QuotaStatus", q);
+        json_object_object_add(o, "Explanation", strv_to_json(a->explanation));
+        json_object_object_add(o, "Problems", strv_to_json(a->problems));
+        return o;
+}
+
+void bus_asid_emit_changes(AsidArea *a) {
+        Manager *m = a->manager;
+        _cleanup_strv_free_ char **changed = NULL;
+        json_object *now = asid_area_properties_json(a);
+
+        if (!now) {
+                log_oom();
+                return;
+        }
+        json_object_object_foreach(now, key, val) {
+                json_object *old = NULL;
+
+                if (a->last && json_object_object_get_ex(a->last, key, &old) &&
+                    json_object_equal(old, val))
+                        continue;
+                if (strv_extend(&changed, key) < 0) {
+                        log_oom();
+                        break;
+                }
+        }
+        json_object_put(a->last);
+        a->last = now;
+
+        if (strv_isempty(changed) || !m->serving || !a->slot)
+                return;
+        (void) sd_bus_emit_properties_changed_strv(m->bus, ASID_OBJECT_PATH, ASID_IFACE, changed);
+        manager_update_state(m);
+}
+
+/* Reads the a{sv} argument and parses it; on bad input error is set (InvalidArgument). */
+static int read_policy(sd_bus_message *msg, AsidPolicy *ret, sd_bus_error *error) {
+        _cleanup_json_ json_object *o = NULL;
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = bus_read_dict_as_json(msg, &o, error);
+        if (r < 0) {
+                if (!sd_bus_error_is_set(error))
+                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                                 "The policy must be a dictionary of type a{sv}.");
+                return r;
+        }
+        r = asid_policy_from_json(o, ret, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "%s", strna(err));
+        return 0;
+}
+
+static int plan_policy(AsidArea *a, const AsidPolicy *p, AsidPlan *plan, AsidProblems *problems) {
+        AsidHost host;
+        int r;
+
+        asid_area_host(a, &host);
+        r = asid_policy_plan(p, &host, plan, problems);
+        if (r < 0)
+                return r;
+        return asid_check_quota_cgroups(p, problems);
+}
+
+static int method_validate_policy(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **explanation = NULL;
+        AsidArea *a = userdata;
+        AsidPolicy p = {};
+        AsidProblems problems = {};
+        AsidUsage usage = {};
+        AsidPlan plan;
+        AsidHost host;
+        int r;
+
+        r = read_policy(msg, &p, error);
+        if (r < 0)
+                return r;
+        r = plan_policy(a, &p, &plan, &problems);
+        if (r >= 0) {
+                asid_area_host(a, &host);
+                r = asid_usage_compute(&plan.partition, &a->misc, host.snp_guests, "the current guests", &usage);
+        }
+        if (r >= 0)
+                r = asid_explain(&plan.inputs, &plan.partition, &explanation);
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = append_pools(reply, &plan.partition, &usage);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "u", plan.cth_asids);
+        if (r >= 0)
+                r = append_problems(reply, &problems);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, explanation);
+        asid_policy_done(&p);
+        asid_problems_done(&problems);
+        asid_usage_done(&usage);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static const char *error_for_problem(const AsidProblem *pr) {
+        if (streq(pr->code, "cth-unsupported") || streq(pr->code, "no-joint-asids"))
+                return HWSEC_ERROR_NOT_SUPPORTED;
+        if (streq(pr->code, "snp-asids-below-guests"))
+                return HWSEC_ERROR_BUSY;
+        return HWSEC_ERROR_INVALID_ARGUMENT;
+}
+
+static int method_set_policy(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        AsidArea *a = userdata;
+        AsidPolicy p = {};
+        AsidProblems problems = {};
+        const AsidProblem *bad;
+        const char *what = NULL;
+        AsidPlan plan;
+        int r;
+
+        r = read_policy(msg, &p, error);
+        if (r < 0)
+                return r;
+        r = plan_policy(a, &p, &plan, &problems);
+        if (r < 0)
+                goto finish;
+        bad = asid_problems_first_error(&problems);
+        if (bad) {
+                r = sd_bus_error_setf(error, error_for_problem(bad), "Policy refused (%s): %s", bad->code, bad->message);
+                goto finish;
+        }
+
+        r = polkit_verify(a->manager, msg, error);
+        if (r <= 0) {
+                if (r == 0)
+                        r = 1;
+                goto finish;
+        }
+
+        r = asid_apply_policy(a, &p, &plan, &what);
+        if (r < 0) {
+                r = sd_bus_error_setf(error, r == -ENOMEM ? SD_BUS_ERROR_NO_MEMORY : HWSEC_ERROR_IO,
+                                      "Could not %s (%s); nothing was changed.", what, strerror(-r));
+                goto finish;
+        }
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = append_problems(reply, &problems);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+finish:
+        asid_policy_done(&p);
+        asid_problems_done(&problems);
+        return r;
+}
+
+static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        AsidArea *a = userdata;
+        int r;
+
+        r = asid_refresh(a, true);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Failed to re-read the ASID state: %m");
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static const sd_bus_vtable asid_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("MaxAsid", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MinSevAsid", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("KvmAmdLoaded", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Pools", "a" POOL_SIG, property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("CiphertextHidingSupported", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("EffectiveCiphertextHidingAsids", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ConfiguredCiphertextHidingAsids", "x", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PendingReload", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Policy", "a{sv}", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Conflicts", "a(ss)", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("QuotaStatus", "a(sstss)", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Explanation", "as", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Problems", "as", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_NAMES("ValidatePolicy",
+                                 "a{sv}", SD_BUS_PARAM(policy),
+                                 "a" POOL_SIG "ua" PROBLEM_SIG "as",
+                                 SD_BUS_PARAM(pools) SD_BUS_PARAM(ciphertext_hiding_asids)
+                                 SD_BUS_PARAM(problems) SD_BUS_PARAM(explanation),
+                                 method_validate_policy, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("SetPolicy",
+                                 "a{sv}", SD_BUS_PARAM(policy),
+                                 "a" PROBLEM_SIG, SD_BUS_PARAM(warnings),
+                                 method_set_policy, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Refresh", NULL, NULL, method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_asid_register(AsidArea *a) {
+        return sd_bus_add_object_vtable(a->manager->bus, &a->slot, ASID_OBJECT_PATH, ASID_IFACE, asid_vtable, a);
+}

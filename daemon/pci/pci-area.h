@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The pci area in the daemon: the audited topology, the uevent queue that coalesces storms,
+ * and the bus objects (bus-pci.c). */
+
+#include "manager.h"
+#include "pci-audit.h"
+
+#define PCI_OBJECT_PATH "/org/hwsecd1/pci"
+#define PCI_IFACE "org.hwsecd1.Pci"
+#define PCI_DEVICE_IFACE "org.hwsecd1.PciDevice"
+
+/* Bits of a pending uevent */
+enum {
+        PCI_PENDING_ADD     = 1u << 0,
+        PCI_PENDING_REMOVE  = 1u << 1,
+        PCI_PENDING_CHANGE  = 1u << 2,
+        PCI_PENDING_DRIVER  = 1u << 3,
+};
+
+/* Quiet time after the last uevent before the queue is processed, and the longest a queued
+ * event waits while a storm goes on. */
+#define PCI_SETTLE_USEC (25 * USEC_PER_MSEC)
+#define PCI_SETTLE_MAX_USEC (250 * USEC_PER_MSEC)
+
+struct PciArea {
+        Manager *m;
+        PciTopology *topo;
+        char *load_error;               /* why the topology could not be read, or NULL */
+        PciMap *announced;              /* address key -> PciDev: objects clients know about */
+
+        PciMap *pending;                /* address key -> (uintptr_t) PCI_PENDING_* bits */
+        sd_event_source *settle;
+        uint64_t first_pending;         /* CLOCK_MONOTONIC of the oldest queued event */
+
+        sd_bus_slot *slot_pci, *slot_dev, *slot_enum;
+
+        /* statistics (Pci.Statistics) */
+        uint64_t events, updates, signals, last_update_usec, last_update_events, last_update_devices;
+};
+
+int bus_pci_register(PciArea *a);
+/* Signals for one update: InterfacesAdded/Removed, PropertiesChanged per device and on the
+ * Pci object. added/removed are address lists; affected the devices to look at. */
+int bus_pci_emit(PciArea *a, char **added, char **removed, PciDev **affected, size_t n_affected, bool summary,
+                 bool host);
+char *pci_device_object_path(const char *address);
+/* Audit(): re-reads everything now; changes are signalled. */
+int pci_area_reaudit(PciArea *a);

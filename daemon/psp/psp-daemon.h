@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The PSP area's state, shared between psp-daemon.c (discovery, status, checks) and
+ * bus-psp.c (org.hwsecd1.Psp). */
+
+#include "check-history.h"
+#include "checks.h"
+#include "cpuid.h"
+#include "manager.h"
+#include "psp-device.h"
+#include "sev-status.h"
+#include "tcb.h"
+
+#define PSP_OBJECT_PATH "/org/hwsecd1/psp"
+#define PSP_INTERFACE "org.hwsecd1.Psp"
+
+struct PspArea {
+        Manager *manager;
+        sd_bus_slot *slot;
+
+        /* discovery */
+        bool present;                   /* the PSP PCI function exists */
+        PspDevice dev;                  /* valid when present */
+        char **removed;                 /* syspaths whose "remove" uevent came (sysfs may lag) */
+        bool dev_sev;                   /* misc "sev" and its node exist */
+        bool dev_sfs;
+
+        /* CPU */
+        int cpu_error;
+        CpuIdentity cpu;
+        TcbLayout layout;
+
+        /* status */
+        int dev_sev_open_error;
+        bool status_queried;
+        SevPlatform platform;
+        SevError last_error;            /* the error shown as LastError (SEV first, then SNP) */
+        uint64_t last_refresh;          /* CLOCK_REALTIME usec */
+
+        /* checks */
+        CheckList checks;
+};
+
+/* Re-discovers the PSP and re-reads its status; announces changes and broadcasts
+ * MANAGER_EVENT_PSP_CHANGED. exclude: a syspath that is going away (NULL for none). */
+int psp_reread(Manager *m, const char *exclude);
+
+/* psp-daemon.c describes; bus-psp.c serves. */
+int bus_psp_register(Manager *m);
+int bus_psp_emit_changed(Manager *m);
+json_object *psp_to_json(PspArea *a);

@@ -1,0 +1,50 @@
+# Shared by scripts/test, scripts/demo and scripts/bench. Sourced, not run.
+
+HWSEC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Debian packages the build, the tests and the demo need. Why each non-obvious one is here:
+#   umockdev, libumockdev-dev, gir1.2-umockdev-1.0, python3-gi: simulated /sys and /dev with ioctl emulation
+#   python3-dbus, python3-dbusmock: test client and the polkitd mock
+#   dbus-daemon, dbus-bin: the private bus the tests run on
+#   pciutils: lspci, the oracle for ACS decoding; libpci-dev: the daemon reads config space with libpci
+#   polkitd, pkexec, libxml2-utils: validating the polkit policy
+#   systemd: systemd-analyze (unit checks) and systemd-hostnamed (benchmark peer)
+#   valgrind, clang, libclang-rt-14-dev: leak checks and libFuzzer
+HWSEC_PACKAGES=(
+        gcc clang meson ninja-build pkg-config
+        libsystemd-dev libudev-dev libpci-dev libjson-c-dev
+        umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi
+        python3-dbus python3-dbusmock python3-pytest
+        dbus dbus-daemon dbus-bin pciutils polkitd pkexec libxml2-utils
+        systemd valgrind libclang-rt-14-dev util-linux
+)
+
+hwsec_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+hwsec_ensure_packages() {
+        local missing=()
+        for p in "${HWSEC_PACKAGES[@]}" "$@"; do
+                dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+        done
+        [ ${#missing[@]} -eq 0 ] && return 0
+        if [ "$(id -u)" != 0 ]; then
+                echo "Missing packages: ${missing[*]}. Run as root, or install them first." >&2
+                return 1
+        fi
+        hwsec_log "Installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get -o DPkg::Lock::Timeout=300 -q update
+        apt-get -o DPkg::Lock::Timeout=300 -q install -y --no-install-recommends "${missing[@]}"
+}
+
+# hwsec_build DIR [meson options...]: configure (once) and build.
+hwsec_build() {
+        local dir=$1
+        shift
+        if [ ! -f "$HWSEC_TOP/$dir/build.ninja" ]; then
+                meson setup "$HWSEC_TOP/$dir" "$HWSEC_TOP" "$@" >/dev/null
+        else
+                meson configure "$HWSEC_TOP/$dir" "$@" >/dev/null
+        fi
+        ninja -C "$HWSEC_TOP/$dir" >/dev/null
+}

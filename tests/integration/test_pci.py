@@ -1,0 +1,285 @@
+"""The pci area on a simulated host built from a real-kernel dump (tests/fixtures/pci/switch-no-acs):
+objects, verdicts, CheckAssignable, uevents (bind, ACS change, remove, re-add) and a 256-VF
+hotplug storm that must coalesce into one update."""
+
+import json
+import threading
+import time
+
+import dbus
+import pytest
+
+import sim_pci
+from conftest import scaled
+
+PCI = 'org.hwsecd1.Pci'
+DEV = 'org.hwsecd1.PciDevice'
+PCI_PATH = '/org/hwsecd1/pci'
+
+
+def objects(d):
+    objs = d.proxy('/org/hwsecd1').GetManagedObjects(dbus_interface='org.freedesktop.DBus.ObjectManager')
+    return {str(p): v[DEV] for p, v in objs.items() if DEV in v}
+
+
+def wait_for(cond, timeout=10, what='condition'):
+    deadline = time.monotonic() + scaled(timeout)
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.02)
+    raise AssertionError(f'timed out waiting for {what}')
+
+
+class Signals:
+    """Counts signals from hwsecd on a separate connection, in a thread with a GLib main loop."""
+
+    def __init__(self, bus_address):
+        from dbus.mainloop.glib import DBusGMainLoop
+        from gi.repository import GLib
+        self.loop = GLib.MainLoop()
+        self.conn = dbus.bus.BusConnection(bus_address, mainloop=DBusGMainLoop())
+        self.events = []
+        self.lock = threading.Lock()
+        self.conn.add_signal_receiver(self.on_signal, sender_keyword='sender', path_keyword='path',
+                                      member_keyword='member', interface_keyword='iface', bus_name='org.hwsecd1')
+        self.thread = threading.Thread(target=self.loop.run, daemon=True)
+        self.thread.start()
+
+    def on_signal(self, *args, sender=None, path=None, member=None, iface=None):
+        with self.lock:
+            self.events.append((str(path), str(member), args))
+
+    def count(self, path=None, member=None, iface_arg=None, prop=None):
+        with self.lock:
+            n = 0
+            for p, m, args in self.events:
+                if path is not None and p != path:
+                    continue
+                if member is not None and m != member:
+                    continue
+                if iface_arg is not None and (not args or str(args[0]) != iface_arg):
+                    continue
+                if prop is not None and prop not in [str(k) for k in args[1].keys()]:
+                    continue
+                n += 1
+            return n
+
+    def stop(self):
+        self.loop.quit()
+        self.thread.join(5)
+        self.conn.close()
+
+
+@pytest.fixture
+def signals(bus):
+    s = Signals(bus.address)
+    yield s
+    s.stop()
+
+
+def test_objects_and_verdicts(host, bus, daemon):
+    d = daemon(host)
+    objs = objects(d)
+    addrs = sorted(str(o['Address']) for o in objs.values())
+    assert '0000:03:00.0' in addrs and '0000:02:01.0' in addrs and '0000:00:1f.3' in addrs
+    assert sorted(str(a) for a in d.get(PCI_PATH, PCI, 'Devices')) == addrs
+    ep = objs[sim_pci.object_path('0000:03:00.0')]
+    assert ep['Verdict'] == 'unsafe'
+    assert ep['PortType'] == 'endpoint'
+    assert ep['Parent'] == '0000:02:00.0'
+    assert ep['Driver'] == 'vfio-pci'
+    assert int(ep['KernelGroup']) == 5
+    assert sorted(ep['KernelGroupDevices']) == ['0000:02:00.0', '0000:03:00.0']
+    assert sorted(ep['IsolationGroup']) == ['0000:01:00.0', '0000:02:00.0', '0000:02:01.0', '0000:02:02.0',
+                                            '0000:03:00.0', '0000:04:00.0', '0000:05:00.0']
+    assert any('downstream port 0000:02:00.0 has no ACS capability' in r for r in ep['Reasons'])
+    assert any('0000:03:00.0 can reach 0000:04:00.0 and 0000:05:00.0 through switch 0000:01:00.0' in r
+               for r in ep['Reasons'])
+    rp = objs[sim_pci.object_path('0000:00:04.0')]
+    assert rp['Verdict'] == 'isolated'
+    assert rp['AcsPresent'] and int(rp['AcsCapability']) == 0x5f and int(rp['AcsControl']) == 0x1d
+    assert str(rp['Acs']['CapabilityBits']).startswith('SrcValid+ TransBlk+ ReqRedir+')
+    dsp = objs[sim_pci.object_path('0000:02:00.0')]
+    assert not dsp['AcsPresent'] and dsp['PortType'] == 'downstream-port'
+    assert tuple(int(x) for x in dsp['BusRange']) == (3, 3)
+
+    unsafe = sorted(str(a) for a in d.get(PCI_PATH, PCI, 'UnsafeDevices'))
+    assert unsafe == ['0000:01:00.0', '0000:02:00.0', '0000:02:01.0', '0000:02:02.0', '0000:03:00.0',
+                      '0000:04:00.0', '0000:05:00.0']
+    groups = [sorted(str(x) for x in g) for g in d.get(PCI_PATH, PCI, 'UnsafeGroups')]
+    assert groups == [unsafe]
+    kg = {int(n): (str(t), sorted(str(x) for x in devs)) for n, t, devs in d.get(PCI_PATH, PCI, 'KernelGroups')}
+    assert kg[5] == ('DMA', ['0000:02:00.0', '0000:03:00.0'])
+    pred = sorted(sorted(str(x) for x in g) for g in d.get(PCI_PATH, PCI, 'PredictedKernelGroups'))
+    assert pred == sorted(v[1] for v in kg.values())    # the model agrees with the (real) kernel groups
+    assert d.get(PCI_PATH, PCI, 'Iommu') == 'on'
+    summary = d.get(PCI_PATH, PCI, 'Summary')
+    assert int(summary['unsafe']) == 7 and int(summary['devices']) == len(addrs)
+    assert list(d.get(PCI_PATH, PCI, 'HostFindings')) == []
+    assert 'MESSAGE_ID=0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a40' in d.log()     # MESSAGE_ID_PCI_UNSAFE
+
+    # introspection lists the device nodes (node enumerator)
+    xml = d.proxy(PCI_PATH).Introspect(dbus_interface='org.freedesktop.DBus.Introspectable')
+    assert '<node name="_30000_3a03_3a00_2e0"/>' in xml
+
+
+def test_describe_has_pci(host, bus, daemon):
+    d = daemon(host)
+    doc = json.loads(d.call('/org/hwsecd1', 'org.hwsecd1.Manager', 'Describe')[0])
+    assert doc['pci']['unsafe'] == 7
+    assert '0000:03:00.0' in doc['pci']['unsafe_devices']
+
+
+def test_check_assignable(host, bus, daemon, hwsecctl):
+    d = daemon(host)
+    verdict, reasons, devices = d.call(PCI_PATH, PCI, 'CheckAssignable', '0000:03:00.0', signature='s')
+    assert verdict == 'unsafe'
+    movers = {str(a): (str(drv), bool(ok)) for a, drv, ok in devices}
+    assert movers['0000:03:00.0'] == ('vfio-pci', True)
+    assert movers['0000:04:00.0'] == ('virtio-pci', False)
+    assert movers['0000:05:00.0'] == ('nvme', False)
+    assert any('0000:04:00.0 must move with 0000:03:00.0 but is bound to virtio-pci' in r for r in reasons)
+
+    verdict, reasons, devices = d.call(PCI_PATH, PCI, 'CheckAssignable', '0000:06:00.0', signature='s')
+    assert verdict == 'isolated'
+    assert [str(a) for a, _, _ in devices] == ['0000:06:00.0']
+
+    p = hwsecctl(host, 'pci', 'check', '0000:03:00.0')
+    assert p.returncode == 1 and 'unsafe' in p.stdout and 'NOT bound to vfio-pci' in p.stdout
+    p = hwsecctl(host, 'pci', 'check', '0000:06:00.0')
+    assert p.returncode == 0, p.stderr
+    p = hwsecctl(host, '--json', 'pci', 'check', '0000:06:00.0')
+    assert json.loads(p.stdout)['assignable'] is True
+
+    for bad in ('nonsense', '0000:03:00.9', '0000:03:00.0/../x', 'x' * 100000):
+        with pytest.raises(dbus.DBusException) as e:
+            d.call(PCI_PATH, PCI, 'CheckAssignable', bad, signature='s')
+        assert e.value.get_dbus_name() == 'org.hwsecd1.Error.InvalidArgument'
+    with pytest.raises(dbus.DBusException) as e:
+        d.call(PCI_PATH, PCI, 'CheckAssignable', '0000:7f:00.0', signature='s')
+    assert e.value.get_dbus_name() == 'org.hwsecd1.Error.NotFound'
+    assert d.running()
+
+
+def test_tree_and_audit_via_daemon(host, bus, daemon, hwsecctl):
+    daemon(host)
+    p = hwsecctl(host, 'pci', 'tree', check=True)
+    assert '0000:03:00.0' in p.stdout and 'UNSAFE' in p.stdout
+    lines = p.stdout.splitlines()
+    # nesting: the endpoint is printed below its downstream port, below the switch
+    i_usp = next(i for i, l in enumerate(lines) if '0000:01:00.0' in l)
+    i_ep = next(i for i, l in enumerate(lines) if '0000:03:00.0' in l)
+    assert i_usp < i_ep and lines[i_ep].index('0000:03') > lines[i_usp].index('0000:01')
+    p = hwsecctl(host, '--json', 'pci', 'audit', check=True)
+    doc = json.loads(p.stdout)
+    assert doc['summary']['unsafe'] == 7
+    assert ['0000:01:00.0', '0000:02:00.0', '0000:02:01.0', '0000:02:02.0', '0000:03:00.0', '0000:04:00.0',
+            '0000:05:00.0'] in doc['isolation_groups']
+    assert doc['devices']['0000:03:00.0']['verdict'] == 'unsafe'
+
+
+def test_bind_and_acs_change_signal_only_what_changed(host, bus, daemon, signals):
+    d = daemon(host)
+    ep = sim_pci.object_path('0000:04:00.0')
+    host.pci.bind('0000:04:00.0', 'vfio-pci')
+    wait_for(lambda: d.get(ep, DEV, 'Driver') == 'vfio-pci', what='Driver')
+    wait_for(lambda: signals.count(path=ep, member='PropertiesChanged'), what='signal')
+    time.sleep(scaled(0.2))
+    # a bind changes one property of one object, and nothing else in the pci area
+    pci_changes = [p for p, m, a in signals.events if m == 'PropertiesChanged' and p.startswith(PCI_PATH)]
+    assert pci_changes == [ep]
+    assert signals.count(path=ep, member='PropertiesChanged', prop='Driver') == 1
+
+    # the root port above the second NIC stops enabling RR/CR: that subtree becomes non-isolated
+    before = len(signals.events)
+    host.pci.set_acs_ctrl('0000:00:05.0', 0x0011)
+    nic = sim_pci.object_path('0000:06:00.0')
+    wait_for(lambda: d.get(nic, DEV, 'Verdict') == 'unsafe', what='06:00.0 unsafe')
+    time.sleep(scaled(0.2))
+    changed = {p for p, m, a in signals.events[before:] if m == 'PropertiesChanged' and p.startswith(PCI_PATH)}
+    assert changed == {nic, sim_pci.object_path('0000:00:05.0'), PCI_PATH}, changed
+    assert sorted(d.get(nic, DEV, 'IsolationGroup')) == ['0000:00:05.0', '0000:06:00.0']
+    assert any('root port 0000:00:05.0 does not enable ACS RR,CR' in r for r in d.get(nic, DEV, 'Reasons'))
+
+
+def test_remove_and_readd(host, bus, daemon, signals):
+    d = daemon(host)
+    path = sim_pci.object_path('0000:05:00.0')
+    host.pci.remove('0000:05:00.0')
+    wait_for(lambda: [a for p, m, a in signals.events if m == 'InterfacesRemoved' and str(a[0]) == path],
+             what='InterfacesRemoved')
+    assert signals.count(member='InterfacesRemoved') == 1
+    assert '0000:05:00.0' not in [str(a) for a in d.get(PCI_PATH, PCI, 'Devices')]
+    # the others in its isolation group lose it
+    assert '0000:05:00.0' not in [str(x) for x in d.get(sim_pci.object_path('0000:03:00.0'), DEV, 'IsolationGroup')]
+    assert d.running()
+
+
+def test_audit_method_rereads(host, bus, daemon):
+    d = daemon(host)
+    s = d.call(PCI_PATH, PCI, 'Audit')[0]
+    assert int(s['unsafe']) == 7
+
+
+# The pci sim builds /sys/devices/pci0000:00, which two live testbeds in one process cannot both
+# hold: these tests make their own host instead of using the default one.
+@pytest.fixture
+def own_host():
+    from simhost import SimHost
+    made = []
+
+    def make(profile='genoa', **opts):
+        h = SimHost(profile, **opts)
+        made.append(h)
+        return h
+    yield make
+    for h in made:
+        h.close()
+
+
+def test_no_iommu_profile(own_host, bus, daemon):
+    h = own_host('genoa', pci_iommu=False)
+    d = daemon(h)
+    assert d.get(PCI_PATH, PCI, 'Iommu') == 'off'
+    assert d.get(sim_pci.object_path('0000:06:00.0'), DEV, 'Verdict') == 'no-iommu'
+    findings = [tuple(str(x) for x in f) for f in d.get(PCI_PATH, PCI, 'HostFindings')]
+    assert findings[0][0] == 'iommu-off' and findings[0][1] == 'fatal'
+    assert d.get('/org/hwsecd1', 'org.hwsecd1.Manager', 'State') == 'degraded'
+
+
+def test_passthrough_and_acs_override(own_host, bus, daemon):
+    h = own_host('genoa', pci_group_type='identity',
+                 cmdline='BOOT_IMAGE=/vmlinuz root=/dev/sda amd_iommu=on pcie_acs_override=downstream')
+    d = daemon(h)
+    ids = [str(f[0]) for f in d.get(PCI_PATH, PCI, 'HostFindings')]
+    assert ids == ['iommu-passthrough', 'acs-override']
+    assert 'MESSAGE_ID=0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a42' in d.log()
+
+
+def test_vf_storm_coalesces(own_host, bus, daemon, signals):
+    h = own_host('genoa', pci_sriov=True)
+    if True:
+        d = daemon(h)
+        base = int(d.get(PCI_PATH, PCI, 'Statistics')['updates'])
+        n_before = int(d.get(PCI_PATH, PCI, 'Summary')['devices'])
+        t0 = time.monotonic()
+        added = h.pci.add_vfs(256)
+        t_events = time.monotonic() - t0
+        assert len(added) == 256
+        wait_for(lambda: signals.count(member='InterfacesAdded') == 256, timeout=30, what='256 InterfacesAdded')
+        time.sleep(scaled(0.5))
+        stats = d.get(PCI_PATH, PCI, 'Statistics')
+        updates = int(stats['updates']) - base
+        summary_signals = signals.count(path=PCI_PATH, member='PropertiesChanged', prop='Devices')
+        print(f'256 VF adds emitted in {t_events:.3f}s -> {updates} update(s), {summary_signals} Pci summary '
+              f'signal(s), {len(signals.events)} signals in all')
+        assert updates == 1, f'{updates} updates for one storm'
+        assert summary_signals == 1
+        assert signals.count(member='InterfacesAdded') == 256
+        vf = sim_pci.object_path(added[-1])
+        assert d.get(vf, DEV, 'IsVirtualFunction')
+        assert d.get(vf, DEV, 'PhysicalFunction') == '0000:06:00.0'
+        assert d.get(vf, DEV, 'Verdict') == 'isolated'
+        assert int(d.get(PCI_PATH, PCI, 'Summary')['devices']) == n_before + 256

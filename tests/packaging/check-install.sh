@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# check-install.sh BUILD_ROOT PREFIX LIBEXECDIR DATADIR
+#
+# `meson install --destdir` into a scratch directory, then checks that every packaging file is
+# where pkg-config says the system looks for it (systemd.pc, udev.pc, dbus-1.pc when present,
+# otherwise the documented defaults under the prefix), and that the installed unit runs the
+# installed binary.
+set -euo pipefail
+
+build=$1 prefix=$2 libexecdir=$3 datadir=$4
+case "$libexecdir" in /*) ;; *) libexecdir=$prefix/$libexecdir ;; esac
+case "$datadir" in /*) ;; *) datadir=$prefix/$datadir ;; esac
+
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+meson install -C "$build" --no-rebuild --destdir "$dest" --quiet >/dev/null
+
+pcvar() {       # pcvar PACKAGE VARIABLE FALLBACK
+        if pkg-config --exists "$1"; then
+                pkg-config --define-variable=prefix="$prefix" --define-variable=datadir="$datadir" \
+                        --variable="$2" "$1"
+        else
+                echo "$3"
+        fi
+}
+unitdir=$(pcvar systemd systemdsystemunitdir "$prefix/lib/systemd/system")
+udevdir=$(pcvar udev udevdir "$prefix/lib/udev")
+servicesdir=$(pcvar dbus-1 system_bus_services_dir "$datadir/dbus-1/system-services")
+interfacesdir=$(pcvar dbus-1 interfaces_dir "$datadir/dbus-1/interfaces")
+
+fail=0
+expect() {
+        if [ -e "$dest$1" ]; then
+                echo "installed: $1"
+        else
+                echo "FAIL: missing $1"; fail=1
+        fi
+}
+expect "$libexecdir/hwsecd"
+expect "$unitdir/hwsecd.service"
+expect "$udevdir/rules.d/60-hwsecd.rules"
+expect "$datadir/dbus-1/system.d/org.hwsecd1.conf"
+expect "$servicesdir/org.hwsecd1.service"
+expect "$datadir/polkit-1/actions/org.hwsecd1.policy"
+for xml in "$(dirname "$0")"/../../dbus/org.hwsecd1.*.xml; do
+        [ -e "$xml" ] && expect "$interfacesdir/$(basename "$xml")"
+done
+
+if [ -e "$dest$unitdir/hwsecd.service" ]; then
+        exec_start=$(sed -n 's/^ExecStart=//p' "$dest$unitdir/hwsecd.service")
+        if [ "$exec_start" = "$libexecdir/hwsecd" ]; then
+                echo "unit ExecStart=$exec_start is the installed binary"
+        else
+                echo "FAIL: unit ExecStart=$exec_start, installed binary is $libexecdir/hwsecd"; fail=1
+        fi
+        if grep -q '@[a-z]*@' "$dest$unitdir/hwsecd.service"; then
+                echo "FAIL: unsubstituted @variables@ in the installed unit"; fail=1
+        fi
+fi
+exit $fail
