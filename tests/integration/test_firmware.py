@@ -465,9 +465,7 @@ def _hhmm(t):
 
 def test_window_open_now_runs_at_once(host, bus, polkit, daemon, hwsecctl):
     now = time.time()
-    start, end = now - 120, now + 180
-    if time.gmtime(start).tm_mday != time.gmtime(end).tm_mday:
-        pytest.skip('too close to midnight UTC for a same-day window')  # pragma: no cover
+    start, end = now - 120, now + 180   # near midnight UTC this window crosses it, which is fine
     host.config(f'[Firmware]\nMaintenanceWindow=daily {_hhmm(start)}-{_hhmm(end)} UTC\n'
                 'MaintenanceWindow=Sat 02:00-04:00 Europe/Berlin\n')
     d = daemon(host)
@@ -624,3 +622,22 @@ def test_describe_has_firmware(host, bus, daemon, hwsecctl):
     assert fw['sfs_present'] is True and fw['versions']['valid'] is True
     assert fw['summary']['SFS device'] == 'present'
     assert 'Firmware (SFS)' in hwsecctl(host, 'status', check=True).stdout
+
+
+def test_history_is_bounded_and_announced(host, bus, polkit, daemon):
+    d = daemon(host)
+    polkit.allow(*ALL_ACTIONS)
+    stage_file(host, 'pkg', PKG)
+    removed = SignalWatcher(bus, 'org.freedesktop.DBus.ObjectManager', 'InterfacesRemoved', '/org/hwsecd1')
+    later = now_usec() + 3600 * 10**6
+    for _ in range(66):
+        path = schedule(d, 'pkg', later)
+        d.call(path, JOB_IFACE, 'Cancel')
+    hist = d.call(FW, FW_IFACE, 'History')[0]
+    assert len(hist) == 64 and hist[0][0] == 3 and hist[-1][0] == 66
+    removed.wait(lambda item: item[1][0] == '/org/hwsecd1/firmware/job/2')
+    assert len(d.get(FW, FW_IFACE, 'Jobs')) == 64
+    with pytest.raises(dbus.DBusException):
+        d.get('/org/hwsecd1/firmware/job/1', JOB_IFACE, 'State')
+    assert len(state_doc(host)['firmware']['history']) == 64
+    removed.close()
