@@ -425,9 +425,10 @@ int firmware_schedule(FirmwareArea *a, Job *j) {
                 return r;
         r = firmware_save(a);
         if (r < 0) {
-                /* Not acknowledged: forget it again. */
+                /* Not acknowledged: forget it again, in memory and in m->state. */
                 a->jobs.n_jobs--;
                 a->jobs.next_id--;
+                json_object_object_add(a->m->state, "firmware", job_list_to_json(&a->jobs));
                 return r;
         }
         log_struct(LOG_NOTICE, MESSAGE_ID_FW_JOB_SCHEDULED,
@@ -598,8 +599,12 @@ int firmware_area_describe(Manager *m, json_object *root) {
         o = job_list_to_json(&a->jobs);
         summary = json_object_new_object();
         windows = json_object_new_array();
-        if (!o || !summary || !windows)
+        if (!o || !summary || !windows) {
+                json_object_put(o);
+                json_object_put(summary);
+                json_object_put(windows);
                 return -ENOMEM;
+        }
         json_object_object_add(o, "sfs_present", json_object_new_boolean(a->present));
         json_object_object_add(o, "versions", versions_json(a));
         for (size_t i = 0; i < a->n_windows; i++) {

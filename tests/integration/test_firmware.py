@@ -641,3 +641,19 @@ def test_history_is_bounded_and_announced(host, bus, polkit, daemon):
         d.get('/org/hwsecd1/firmware/job/1', JOB_IFACE, 'State')
     assert len(state_doc(host)['firmware']['history']) == 64
     removed.close()
+
+
+def test_unsaveable_job_is_not_acknowledged(host, bus, polkit, daemon):
+    (host.root / 'state' / 'state.json').mkdir()   # rename() over it fails: nothing can be saved
+    d = daemon(host)
+    polkit.allow(*ALL_ACTIONS)
+    stage_file(host, 'pkg', PKG)
+    with pytest.raises(dbus.DBusException) as e:
+        schedule(d, 'pkg', now_usec() + 3600 * 10**6)
+    assert 'could not be saved, so it was not scheduled' in str(e.value)
+    assert d.get(FW, FW_IFACE, 'Jobs') == []
+    assert d.running()
+    # Once the state is writable again, the same request works and ids did not advance.
+    (host.root / 'state' / 'state.json').rmdir()
+    assert schedule(d, 'pkg', now_usec() + 3600 * 10**6) == '/org/hwsecd1/firmware/job/1'
+    assert [j['id'] for j in state_doc(host)['firmware']['jobs']] == [1]
