@@ -159,7 +159,7 @@ static const char *label(const char *result) {
                 return "SKIP";
         if (streq(result, "not-applicable"))
                 return " N/A";
-        return " ?? ";
+        return "UNKN";
 }
 
 static void print_tree(json_object *checks) {

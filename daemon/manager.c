@@ -113,6 +113,9 @@ void manager_update_state(Manager *m) {
 }
 
 void manager_broadcast(Manager *m, ManagerEvent ev) {
+        /* Until every area has started, their event hooks would see half-built areas. */
+        if (!m->areas_started)
+                return;
         psp_area_event(m, ev);
         asid_area_event(m, ev);
         firmware_area_event(m, ev);
@@ -279,6 +282,7 @@ int manager_startup(Manager *m) {
                 r = pci_area_start(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to start: %m");
+        m->areas_started = true;
 
         r = manager_request_name(m);
         if (r < 0)

@@ -44,6 +44,7 @@ typedef struct Manager {
         const char *state_name;   /* "starting", "ready", "degraded" */
 
         bool replace;
+        bool areas_started;       /* every area's start hook ran; broadcasts are delivered */
         bool serving;             /* the bus name was acquired */
 
         PspArea *psp;

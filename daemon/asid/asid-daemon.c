@@ -253,6 +253,14 @@ static int compute(AsidArea *a) {
         if (r < 0)
                 return r;
 
+        for (AsidPoolId i = 0; i < _ASID_POOL_MAX; i++)
+                if (a->usage.pool[i].used > (int64_t) a->usage.pool[i].capacity) {
+                        r = add_problem(a, "%s shows %" PRIi64 " ASIDs in use but has only %" PRIu32 ": misc.current and the SNP guest count (%s) disagree.",
+                                        asid_pool_to_label(i), a->usage.pool[i].used, a->usage.pool[i].capacity, snp_source);
+                        if (r < 0)
+                                return r;
+                }
+
         strv_free(a->explanation);
         a->explanation = NULL;
         r = asid_explain(&a->inputs, &a->partition, &a->explanation);
@@ -304,7 +312,9 @@ int asid_refresh(AsidArea *a, bool full) {
         if (r < 0)
                 return r;
 
-        bus_asid_emit_changes(a);
+        /* Other areas (the PSP's kvm_amd checks) hear of every change. */
+        if (bus_asid_emit_changes(a))
+                manager_broadcast(a->manager, MANAGER_EVENT_ASID_CHANGED);
         return 0;
 }
 
@@ -343,8 +353,15 @@ static void log_quota(const QuotaResult *q) {
                            q->resource, req, q->cgroup);
                 break;
         case QUOTA_WRITE_FAILED:
-                log_struct(LOG_WARNING, MESSAGE_ID_ASID_QUOTA, "ASID quota %s=%s for cgroup %s not applied: the kernel refused the write (%s).",
-                           q->resource, req, q->cgroup, strerror(q->error));
+                if (q->error == EROFS)
+                        /* The unit makes only machine.slice writable (docs/packaging.md). */
+                        log_struct(LOG_WARNING, MESSAGE_ID_ASID_QUOTA, "ASID quota %s=%s for cgroup %s not applied: the cgroup tree is read-only to hwsecd. "
+                                   "The unit allows writes below /sys/fs/cgroup/machine.slice only; add the cgroup with a drop-in "
+                                   "(systemctl edit hwsecd: [Service] ReadWritePaths=/sys/fs/cgroup/%s).",
+                                   q->resource, req, q->cgroup, q->cgroup);
+                else
+                        log_struct(LOG_WARNING, MESSAGE_ID_ASID_QUOTA, "ASID quota %s=%s for cgroup %s not applied: the kernel refused the write (%s).",
+                                   q->resource, req, q->cgroup, strerror(q->error));
                 break;
         case QUOTA_MISMATCH:
                 log_struct(LOG_WARNING, MESSAGE_ID_ASID_QUOTA, "ASID quota %s=%s for cgroup %s did not stick: misc.max reads back \"%s\".",
@@ -467,7 +484,6 @@ int asid_apply_policy(AsidArea *a, AsidPolicy *policy, const AsidPlan *plan, con
         r = asid_refresh(a, true);
         if (r < 0)
                 log_warning_errno(r, "Failed to re-read the ASID state after setting the policy: %m");
-        manager_broadcast(m, MANAGER_EVENT_ASID_CHANGED);
         return 0;
 }
 

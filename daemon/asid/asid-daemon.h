@@ -68,5 +68,6 @@ json_object *asid_area_properties_json(AsidArea *a);
 
 /* bus-asid.c */
 int bus_asid_register(AsidArea *a);
-/* Emits PropertiesChanged for every property whose value changed since the last call. */
-void bus_asid_emit_changes(AsidArea *a);
+/* Emits PropertiesChanged for every property whose value changed since the last call; true
+ * when something was announced. */
+bool bus_asid_emit_changes(AsidArea *a);

@@ -171,14 +171,14 @@ json_object *asid_area_properties_json(AsidArea *a) {
         return o;
 }
 
-void bus_asid_emit_changes(AsidArea *a) {
+bool bus_asid_emit_changes(AsidArea *a) {
         Manager *m = a->manager;
         _cleanup_strv_free_ char **changed = NULL;
         json_object *now = asid_area_properties_json(a);
 
         if (!now) {
                 log_oom();
-                return;
+                return false;
         }
         json_object_object_foreach(now, key, val) {
                 json_object *old = NULL;
@@ -195,9 +195,10 @@ void bus_asid_emit_changes(AsidArea *a) {
         a->last = now;
 
         if (strv_isempty(changed) || !m->serving || !a->slot)
-                return;
+                return false;
         (void) sd_bus_emit_properties_changed_strv(m->bus, ASID_OBJECT_PATH, ASID_IFACE, changed);
         manager_update_state(m);
+        return true;
 }
 
 /* Reads the a{sv} argument and parses it; on bad input error is set (InvalidArgument). */

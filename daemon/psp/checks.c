@@ -656,7 +656,10 @@ static void check_cth_enabled(const CheckFacts *f, Check *c) {
                 return;
         }
 
-        suggest = me_known(f) && f->me.min_sev_asid > 1 ? f->me.min_sev_asid - 1 : 1;
+        /* Suggest an even split of the joint SEV-ES/SNP ASIDs: min SEV ASID - 1 would give every
+         * joint ASID to SNP and leave SEV-ES unusable, which the ASID policy refuses without
+         * consent. */
+        suggest = me_known(f) && f->me.min_sev_asid > 2 ? (f->me.min_sev_asid - 1) / 2 : 1;
         if (asprintf(&opt, "options kvm_amd ciphertext_hiding_asids=%" PRIu32, suggest) < 0)
                 opt = NULL;
         if (f->kvm_cth_asids > 0) {
@@ -667,7 +670,7 @@ static void check_cth_enabled(const CheckFacts *f, Check *c) {
                 return;
         }
         remedy(c, REMEDIATION_MODPROBE_OPTION, opt, true,
-               "Set kvm_amd.ciphertext_hiding_asids to the number of SNP ASIDs wanted (needs Linux 6.18); SNP is initialised once, so reboot to apply.");
+               "Choose how many of the joint SEV-ES/SNP ASIDs SNP gets and stage it with `hwsecctl asid set-policy --ciphertext-hiding N` (try --dry-run first; all of them leaves SEV-ES unusable). Needs Linux 6.18; SNP is initialised once, so reboot to apply.");
         if (f->kvm_cth_asids == 0)
                 result(c, CHECK_FAIL, "The platform is capable of ciphertext hiding but it is off (kvm_amd.ciphertext_hiding_asids=0).");
         else

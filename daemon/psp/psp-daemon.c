@@ -17,6 +17,10 @@
 
 #define STATE_KEY "checks"
 
+static bool streq_ptr(const char *a, const char *b) {
+        return a && b ? streq(a, b) : a == b;
+}
+
 static uint64_t now_realtime_usec(void) {
         struct timespec ts;
 
@@ -230,7 +234,7 @@ static int recompute_checks(Manager *m) {
         _cleanup_free_ CheckChange *changes = NULL;
         CheckFacts f = {};
         CheckList l = {};
-        json_object *section;
+        json_object *section = NULL;
         size_t dropped = 0;
         bool had_last;
         int r, n;
@@ -253,6 +257,8 @@ static int recompute_checks(Manager *m) {
         check_list_done(&a->checks);
         a->checks = l;
 
+        if (json_object_object_get_ex(m->state, STATE_KEY, &section) && !json_object_is_type(section, json_type_object))
+                log_warning("\"%s\" in %s is not an object; starting a new check history.", STATE_KEY, STATE_FILE_NAME);
         section = state_section(m->state, STATE_KEY);
         if (!section)
                 return log_oom();
@@ -275,6 +281,51 @@ static int recompute_checks(Manager *m) {
         return 0;
 }
 
+/* ---- kvm_amd watch ---- */
+
+/* "loaded sev=Y sev_es=Y sev_snp=Y cth=99", or "absent": what the checks and the PSP state
+ * depend on in kvm_amd. */
+static char *kvm_signature(void) {
+        static const char * const params[] = { "sev", "sev_es", "sev_snp", "ciphertext_hiding_asids" };
+        _cleanup_free_ char *dir = path_join(paths_sysfs_dir(), "module/kvm_amd/parameters");
+        char *sig = NULL;
+        struct stat st;
+
+        if (!dir)
+                return NULL;
+        if (stat(dir, &st) < 0)
+                return strdup("absent");
+        sig = strdup("loaded");
+        for (size_t i = 0; sig && i < ELEMENTSOF(params); i++) {
+                _cleanup_free_ char *p = path_join(dir, params[i]), *v = NULL;
+                char *n = NULL;
+
+                if (!p || read_one_line_file(p, &v) < 0)
+                        v = mfree(v);
+                if (asprintf(&n, "%s %s=%.32s", sig, params[i], v ? strstrip_trailing(v) : "?") < 0)
+                        n = NULL;
+                free(sig);
+                sig = n;
+        }
+        return sig;
+}
+
+static int on_kvm_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        PspArea *a = m->psp;
+        _cleanup_free_ char *sig = kvm_signature();
+
+        if (sig && !streq_ptr(sig, a->kvm_signature)) {
+                log_info("kvm_amd changed (%s -> %s); re-reading the PSP.", strna(a->kvm_signature), sig);
+                free(a->kvm_signature);
+                a->kvm_signature = TAKE_PTR(sig);
+                (void) psp_reread(m, NULL);
+        }
+        (void) sd_event_source_set_time_relative(s, PSP_KVM_POLL_USEC);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
 /* ---- hooks ---- */
 
 int psp_area_start(Manager *m) {
@@ -291,6 +342,13 @@ int psp_area_start(Manager *m) {
 
         /* No broadcast here: the other areas have not started yet. They read psp_area_snapshot()
          * when they start, and every later change is broadcast. */
+        m->psp->kvm_signature = kvm_signature();
+        r = sd_event_add_time_relative(m->event, &m->psp->kvm_timer, CLOCK_MONOTONIC, PSP_KVM_POLL_USEC, 0,
+                                       on_kvm_timer, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to arm the kvm_amd watch: %m");
+        (void) sd_event_source_set_description(m->psp->kvm_timer, "psp-kvm-amd-watch");
+
         r = read_state(m, NULL);
         if (r < 0)
                 return r;
@@ -303,6 +361,8 @@ void psp_area_free(Manager *m) {
         if (!a)
                 return;
         sd_bus_slot_unref(a->slot);
+        sd_event_source_disable_unref(a->kvm_timer);
+        free(a->kvm_signature);
         psp_device_done(&a->dev);
         strv_free(a->removed);
         check_list_done(&a->checks);

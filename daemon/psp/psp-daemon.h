@@ -40,7 +40,14 @@ struct PspArea {
 
         /* checks */
         CheckList checks;
+
+        /* kvm_amd watch: module loads are "module" uevents, which the monitor does not pass on,
+         * and loading kvm_amd initialises SEV/SNP (Linux >= 6.16), so its parameters are polled */
+        sd_event_source *kvm_timer;
+        char *kvm_signature;
 };
+
+#define PSP_KVM_POLL_USEC (2 * USEC_PER_SEC)
 
 /* Re-discovers the PSP and re-reads its status; announces changes and broadcasts
  * MANAGER_EVENT_PSP_CHANGED. exclude: a syspath that is going away (NULL for none). */

@@ -1,6 +1,7 @@
 """Integration tests of the asid area: pools from the simulated host, the policy (set, denied,
 malformed), the modprobe.d file, conflicts, PendingReload and quotas."""
 
+import errno
 import json
 import subprocess
 import time
@@ -9,6 +10,7 @@ import dbus
 import pytest
 
 import sim_asid
+import sim_psp
 
 PATH = '/org/hwsecd1/asid'
 IFACE = 'org.hwsecd1.Asid'
@@ -147,12 +149,24 @@ def test_counts_follow_guests(host, bus, daemon):
     # Polled every 2 s; no Refresh() here.
     assert wait_for(lambda: pools(d)['sev']['used'] == 5)
     assert pools(d)['sev']['free'] == 902
-    # ciphertext hiding gives every joint ASID to SNP, so every "sev_es" charge is an SNP guest.
+    # Four SNP guests start: the cgroup charges "sev_es", the firmware counts them.
     sim_asid.set_misc_current(host, 5, 4)
-    asid(d).Refresh()
+    sim_psp.set_status(host, snp=dict(guest_count=4))
+    d.iface('/org/hwsecd1/psp', 'org.hwsecd1.Psp').Refresh()
+    assert wait_for(lambda: pools(d)['snp']['used'] == 4)
     p = pools(d)
     assert (p['snp']['used'], p['snp']['free'], p['sev-es']['used']) == (4, 95, 0)
     assert 'counts SEV-ES and SNP guests together' in p['snp']['note']
+
+
+def test_all_snp_usage_known_without_snp_status(host, bus, daemon):
+    """With SEV-ES unusable every "sev_es" charge is an SNP guest, even when SNP_PLATFORM_STATUS
+    cannot be read."""
+    h = host.make('genoa', snp_errno=errno.ETIMEDOUT, misc_current=(0, 4))
+    d = daemon(h)
+    p = pools(d)
+    assert (p['snp']['used'], p['snp']['free'], p['sev-es']['used']) == (4, 95, 0)
+    assert 'every one is an SNP guest' in p['snp']['note']
 
 
 def test_validate_policy_is_a_dry_run(host, bus, polkit, daemon):
@@ -243,8 +257,8 @@ def test_pending_reload_signal(host, bus, polkit, daemon):
     polkit.allow(ACTION)
     d = daemon(host)
     asid(d).SetPolicy(policy(ciphertext_hiding=dbus.UInt32(64)))
-    dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
-    conn = dbus.bus.BusConnection(bus.address)
+    # A main loop for this connection only: the default stays as it is for the other tests.
+    conn = dbus.bus.BusConnection(bus.address, mainloop=dbus.mainloop.glib.DBusGMainLoop())
     seen = []
     conn.add_signal_receiver(lambda i, ch, inv: seen.append(dict(ch)), 'PropertiesChanged',
                              'org.freedesktop.DBus.Properties', None, PATH)
@@ -259,6 +273,7 @@ def test_pending_reload_signal(host, bus, polkit, daemon):
         return True
     GLib.timeout_add(50, check)
     loop.run()
+    conn.close()
     changed = [s for s in seen if 'PendingReload' in s]
     assert changed and not changed[-1]['PendingReload']
 
@@ -420,10 +435,26 @@ def test_hwsecctl_set_policy(host, bus, polkit, daemon, hwsecctl):
     assert 'Policy set.' in p.stdout
     assert host.path(MODPROBE).read_text() == EXPECTED_MODPROBE_64
     assert d.get(PATH, IFACE, 'PendingReload')
+    p = hwsecctl(host, 'asid', 'set-policy', '--ciphertext-hiding', '48', '--no-ask-password', '--json')
+    assert p.returncode == 0, p.stderr
+    j = json.loads(p.stdout)
+    assert j['configured_ciphertext_hiding_asids'] == 48 and j['pending_reload'] is True
+    assert j['warnings'] == []
     polkit.deny_all()
     p = hwsecctl(host, 'asid', 'set-policy', '--ciphertext-hiding', '32', '--no-ask-password', '--json')
     assert p.returncode == 3
-    assert host.path(MODPROBE).read_text() == EXPECTED_MODPROBE_64
+    assert json.loads(p.stdout)['error'] == 'org.freedesktop.DBus.Error.AccessDenied'
+    assert host.path(MODPROBE).read_text().endswith('ciphertext_hiding_asids=48\n')
+    # A refused policy is exit 1 with the daemon's sentence.
+    polkit.allow(ACTION)
+    p = hwsecctl(host, 'asid', 'set-policy', '--ciphertext-hiding', 'all-snp', '--no-ask-password')
+    assert p.returncode == 1 and 'allow_sev_es_unusable' in p.stderr
+
+
+def test_hwsecctl_asid_without_daemon(host, bus, hwsecctl):
+    p = hwsecctl(host, 'asid')
+    assert p.returncode == 4
+    assert 'systemctl start hwsecd' in p.stderr
 
 
 def test_corrupt_saved_policy_is_reported(host, bus, daemon):

@@ -257,7 +257,7 @@ def test_turin_host_uses_turin_tcb_layout(host, bus, daemon, hwsecctl):
     assert p['CiphertextHidingCapable'] is True and p['CiphertextHidingEnabled'] is False
     cth = c['features.ciphertext-hiding-enabled']
     assert cth['result'] == 'fail'
-    assert cth['remediation'] == {'kind': 'modprobe-option', 'value': 'options kvm_amd ciphertext_hiding_asids=99',
+    assert cth['remediation'] == {'kind': 'modprobe-option', 'value': 'options kvm_amd ciphertext_hiding_asids=49',
                                   'needs_reboot': True}
 
 
@@ -470,6 +470,25 @@ def test_refresh_rereads_and_records_changes(host, bus, daemon, hwsecctl):
         assert hist == [('firmware.tcb-committed', 'pass', 'fail')]
     finally:
         sig.close()
+
+
+def test_kvm_amd_load_rereads_the_psp(host, bus, daemon, hwsecctl):
+    """Loading kvm_amd initialises SNP (Linux >= 6.16) but sends no uevent the daemon listens to:
+    the PSP area notices the kvm_amd parameters change and re-reads the status by itself."""
+    prepare(host)
+    shutil.rmtree(host.sys_path('module/kvm_amd'))
+    sim_psp.set_status(host, snp_errno=errno.EINVAL)
+    d = daemon(host)
+    assert props(d)['SnpStatusError'] == 'SNP_NOT_INITIALIZED'
+    assert results(d)['kernel.kvm-amd'] == 'fail'
+    sim_psp.set_status(host, snp_errno=None)
+    set_kvm(host, **KVM['genoa'])
+    wait_for(lambda: props(d)['SnpStatusValid'], timeout=6, what='the re-read after kvm_amd loaded')
+    r = results(d)
+    assert r['kernel.kvm-amd'] == r['kernel.kvm-amd-sev-snp'] == r['platform.snp-init'] == 'pass'
+    assert 'kvm_amd changed' in d.log()
+    hist = [tuple(plain(x))[1:] for x in d.iface(PSP, PSP_IFACE).GetCheckHistory()]
+    assert ('platform.snp-init', 'fail', 'pass') in hist
 
 
 def test_change_while_stopped_is_noticed_on_start(host, bus, daemon, hwsecctl):

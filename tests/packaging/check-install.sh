@@ -4,9 +4,10 @@
 # check-install.sh BUILD_ROOT PREFIX LIBEXECDIR DATADIR
 #
 # `meson install --destdir` into a scratch directory, then checks that every packaging file is
-# where pkg-config says the system looks for it (systemd.pc, udev.pc, dbus-1.pc when present,
-# otherwise the documented defaults under the prefix), and that the installed unit runs the
-# installed binary.
+# where the system looks for it, whatever the prefix: the directories systemd.pc, udev.pc,
+# dbus-1.pc and polkit-gobject-1.pc name when present, otherwise the system defaults (never
+# prefix-relative paths, which dbus-daemon, udev and polkitd do not read); and that the
+# installed unit runs the installed binary.
 set -euo pipefail
 
 build=$1 prefix=$2 libexecdir=$3 datadir=$4
@@ -19,16 +20,18 @@ meson install -C "$build" --no-rebuild --destdir "$dest" --quiet >/dev/null
 
 pcvar() {       # pcvar PACKAGE VARIABLE FALLBACK
         if pkg-config --exists "$1"; then
-                pkg-config --define-variable=prefix="$prefix" --define-variable=datadir="$datadir" \
-                        --variable="$2" "$1"
+                pkg-config --variable="$2" "$1"
         else
                 echo "$3"
         fi
 }
-unitdir=$(pcvar systemd systemdsystemunitdir "$prefix/lib/systemd/system")
-udevdir=$(pcvar udev udevdir "$prefix/lib/udev")
-servicesdir=$(pcvar dbus-1 system_bus_services_dir "$datadir/dbus-1/system-services")
-interfacesdir=$(pcvar dbus-1 interfaces_dir "$datadir/dbus-1/interfaces")
+unitdir=$(pcvar systemd systemdsystemunitdir /lib/systemd/system)
+tmpfilesdir=$(pcvar systemd tmpfilesdir /usr/lib/tmpfiles.d)
+udevdir=$(pcvar udev udevdir /lib/udev)
+dbusdatadir=$(pcvar dbus-1 datadir /usr/share)
+servicesdir=$(pcvar dbus-1 system_bus_services_dir /usr/share/dbus-1/system-services)
+interfacesdir=$(pcvar dbus-1 interfaces_dir /usr/share/dbus-1/interfaces)
+policydir=$(pcvar polkit-gobject-1 policydir /usr/share/polkit-1/actions)
 
 fail=0
 expect() {
@@ -41,9 +44,11 @@ expect() {
 expect "$libexecdir/hwsecd"
 expect "$unitdir/hwsecd.service"
 expect "$udevdir/rules.d/60-hwsecd.rules"
-expect "$datadir/dbus-1/system.d/org.hwsecd1.conf"
+expect "$dbusdatadir/dbus-1/system.d/org.hwsecd1.conf"
 expect "$servicesdir/org.hwsecd1.service"
-expect "$datadir/polkit-1/actions/org.hwsecd1.policy"
+expect "$policydir/org.hwsecd1.policy"
+expect "$tmpfilesdir/hwsecd.conf"
+expect "$datadir/doc/hwsecd/packaging.md"
 for xml in "$(dirname "$0")"/../../dbus/org.hwsecd1.*.xml; do
         [ -e "$xml" ] && expect "$interfacesdir/$(basename "$xml")"
 done
@@ -54,6 +59,12 @@ if [ -e "$dest$unitdir/hwsecd.service" ]; then
                 echo "unit ExecStart=$exec_start is the installed binary"
         else
                 echo "FAIL: unit ExecStart=$exec_start, installed binary is $libexecdir/hwsecd"; fail=1
+        fi
+        doc=$(sed -n 's|^Documentation=file:||p' "$dest$unitdir/hwsecd.service")
+        if [ -n "$doc" ] && [ -e "$dest$doc" ]; then
+                echo "unit Documentation=file:$doc is installed"
+        else
+                echo "FAIL: unit Documentation= names ${doc:-nothing}, not an installed file"; fail=1
         fi
         if grep -q '@[a-z]*@' "$dest$unitdir/hwsecd.service"; then
                 echo "FAIL: unsubstituted @variables@ in the installed unit"; fail=1
