@@ -159,9 +159,18 @@ void manager_broadcast(Manager *m, ManagerEvent ev) {
 int manager_save_state(Manager *m) {
         int r;
 
-        if (m->state_unreadable)
-                return log_warning_errno(EROFS, "Not writing %s/%s: it could not be read at start-up, and writing "
-                                         "would replace what it holds.", paths_state_dir(), STATE_FILE_NAME);
+        if (m->state_unreadable) {
+                _cleanup_free_ char *path = path_join(paths_state_dir(), STATE_FILE_NAME);
+
+                /* Once the unreadable file is gone, nothing can be lost by writing. */
+                if (!path)
+                        return log_oom();
+                if (access(path, F_OK) < 0 && errno == ENOENT)
+                        m->state_unreadable = false;
+                else
+                        return log_warning_errno(EROFS, "Not writing %s: it could not be read at start-up, and "
+                                                 "writing would replace what it holds.", path);
+        }
         r = state_save(paths_state_dir(), m->state);
         if (r < 0)
                 return log_error_errno(r, "Failed to write %s/%s: %m", paths_state_dir(), STATE_FILE_NAME);
