@@ -162,6 +162,10 @@ static const char *label(const char *result) {
         return "UNKN";
 }
 
+static bool streq_ptr_ctl(const char *a, const char *b) {
+        return a && b && streq(a, b);
+}
+
 static void print_tree(json_object *checks) {
         size_t n = json_object_array_length(checks);
         const char *shown[32];
@@ -171,8 +175,8 @@ static void print_tree(json_object *checks) {
         for (size_t i = 0; i < n; i++) {
                 const char *cat = get_str(json_object_array_get_idx(checks, i), "category");
                 bool seen = false;
-                size_t members = 0, last = 0;
-                const char *worst = "pass";
+                size_t members = 0, last = 0, n_fail = 0, n_unknown = 0, n_pass = 0, n_skip = 0;
+                const char *worst;
 
                 for (size_t j = 0; j < n_shown; j++)
                         seen = seen || streq(shown[j], cat);
@@ -188,9 +192,13 @@ static void print_tree(json_object *checks) {
                                 continue;
                         members++;
                         last = j;
-                        if (streq(res, "fail") || (streq(res, "unknown") && !streq(worst, "fail")))
-                                worst = res;
+                        n_fail += streq_ptr_ctl(res, "fail");
+                        n_unknown += streq_ptr_ctl(res, "unknown");
+                        n_pass += streq_ptr_ctl(res, "pass");
+                        n_skip += streq_ptr_ctl(res, "skip");
                 }
+                /* fail > unknown > pass; skip or not-applicable only when nothing else is there */
+                worst = n_fail ? "fail" : n_unknown ? "unknown" : n_pass ? "pass" : n_skip ? "skip" : "not-applicable";
                 printf("[ %s ] %s\n", label(worst), cat);
                 for (size_t j = 0; j < n && members > 0; j++) {
                         json_object *c = json_object_array_get_idx(checks, j);

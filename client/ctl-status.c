@@ -64,7 +64,8 @@ int verb_status(Ctl *c, int argc, char **argv) {
         }
 
         printf("hwsecd %s, state: %s\n", strna(get_str(root, "version")), strna(get_str(root, "state")));
-        if (json_object_object_get_ex(root, "problems", &problems) && json_object_array_length(problems) > 0) {
+        if (json_object_object_get_ex(root, "problems", &problems) && json_object_is_type(problems, json_type_array) &&
+            json_object_array_length(problems) > 0) {
                 printf("Problems:\n");
                 for (size_t i = 0; i < json_object_array_length(problems); i++)
                         printf("  ! %s\n", json_object_get_string(json_object_array_get_idx(problems, i)));

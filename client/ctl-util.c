@@ -54,6 +54,9 @@ static int report_error(Ctl *c, const sd_bus_error *e) {
                 fprintf(stderr, "hwsecctl: %s\n", e->message ?: e->name);
         if (c->json) {
                 json_object *o = json_object_new_object();
+
+                if (!o)
+                        return -code;
                 json_object_object_add(o, "error", json_object_new_string(strempty(e->name)));
                 json_object_object_add(o, "message", json_object_new_string(strempty(e->message)));
                 json_object_object_add(o, "exit_code", json_object_new_int(code));

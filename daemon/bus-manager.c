@@ -9,13 +9,14 @@
 
 int manager_describe(Manager *m, json_object **ret) {
         _cleanup_json_ json_object *root = NULL, *problems = NULL;
+        _cleanup_strv_free_ char **l = manager_problems(m);
         int r;
 
         root = json_object_new_object();
         problems = json_object_new_array();
-        if (!root || !problems)
+        if (!root || !problems || !l)
                 return -ENOMEM;
-        STRV_FOREACH(p, m->problems)
+        STRV_FOREACH(p, l)
                 json_object_array_add(problems, json_object_new_string(*p));
 
         json_object_object_add(root, "version", json_object_new_string(HWSECD_VERSION));
@@ -110,8 +111,11 @@ static int property_get_state(sd_bus *bus, const char *path, const char *interfa
 
 static int property_get_problems(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        return sd_bus_message_append_strv(reply, m->problems);
+        _cleanup_strv_free_ char **l = manager_problems(userdata);
+
+        if (!l)
+                return -ENOMEM;
+        return sd_bus_message_append_strv(reply, l);
 }
 
 static int property_get_check_summary(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -4,7 +4,13 @@
 
 #include "bus-errors.h"
 #include "bus-util.h"
+#include "fileio.h"
 #include "state.h"
+
+/* D-Bus strings must be UTF-8; one bad string must not fail a whole reply. */
+static const char *bus_safe_string(const char *s) {
+        return s && utf8_is_valid(s) ? s : "(invalid UTF-8)";
+}
 
 static bool json_array_all_strings(json_object *a) {
         size_t n = json_object_array_length(a);
@@ -49,11 +55,13 @@ int bus_append_json_variant(sd_bus_message *m, json_object *v) {
         case json_type_boolean:
                 return sd_bus_message_append(m, "v", "b", (int) json_object_get_boolean(v));
         case json_type_int:
+                if (json_object_get_int64(v) == INT64_MAX && json_object_get_uint64(v) > (uint64_t) INT64_MAX)
+                        return sd_bus_message_append(m, "v", "t", (uint64_t) json_object_get_uint64(v));
                 return sd_bus_message_append(m, "v", "x", (int64_t) json_object_get_int64(v));
         case json_type_double:
                 return sd_bus_message_append(m, "v", "d", json_object_get_double(v));
         case json_type_string:
-                return sd_bus_message_append(m, "v", "s", json_object_get_string(v));
+                return sd_bus_message_append(m, "v", "s", bus_safe_string(json_object_get_string(v)));
         case json_type_object:
                 r = sd_bus_message_open_container(m, 'v', "a{sv}");
                 if (r < 0)
@@ -74,7 +82,7 @@ int bus_append_json_variant(sd_bus_message *m, json_object *v) {
                         return r;
                 for (size_t i = 0; i < n; i++) {
                         json_object *e = json_object_array_get_idx(v, i);
-                        r = strings ? sd_bus_message_append(m, "s", json_object_get_string(e))
+                        r = strings ? sd_bus_message_append(m, "s", bus_safe_string(json_object_get_string(e)))
                                     : bus_append_json_variant(m, e);
                         if (r < 0)
                                 return r;

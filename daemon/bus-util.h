@@ -19,5 +19,5 @@ int bus_append_json_dict(sd_bus_message *m, json_object *obj);
  * Unsupported types give -EINVAL with ret_error set to InvalidArgument naming the key. */
 int bus_read_dict_as_json(sd_bus_message *m, json_object **ret, sd_bus_error *ret_error);
 
-/* Emits PropertiesChanged, or does nothing if the bus is not serving yet. */
+/* Emits PropertiesChanged for the given NULL-terminated property names (no-op without a bus). */
 int bus_emit_changed(sd_bus *bus, const char *path, const char *interface, const char *property, ...);

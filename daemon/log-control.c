@@ -62,6 +62,7 @@ static int property_set_level(sd_bus *bus, const char *path, const char *interfa
         if (level < 0)
                 return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "Invalid log level '%s'.", s);
         log_set_max_level(level);
+        ((Manager *) userdata)->log_level_pinned = true;   /* a later Reload() keeps this level */
         log_info("Log level set to %s.", s);
         return sd_bus_emit_properties_changed(bus, path, interface, property, NULL);
 }

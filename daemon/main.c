@@ -95,6 +95,7 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate the daemon: %m");
         m->replace = arg_replace;
+        m->log_level_pinned = verbose_level == LOG_DEBUG;
 
         r = sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m);
         if (r >= 0)
@@ -108,9 +109,6 @@ static int run(int argc, char *argv[]) {
         r = manager_startup(m);
         if (r < 0)
                 return r;
-        /* -v wins over the configuration's LogLevel. */
-        if (verbose_level == LOG_DEBUG)
-                log_set_max_level(LOG_DEBUG);
 
         r = sd_event_loop(m->event);
         if (r < 0)

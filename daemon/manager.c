@@ -51,31 +51,62 @@ Manager *manager_free(Manager *m) {
         conf_free(m->conf);
         json_object_put(m->state);
         strv_free(m->problems);
+        strv_free(m->config_problems);
         free(m);
         return NULL;
 }
 
-void manager_add_problem(Manager *m, const char *fmt, ...) {
+static void add_problem_to(Manager *m, char ***list, const char *fmt, va_list ap) _printf_(3, 0);
+static void add_problem_to(Manager *m, char ***list, const char *fmt, va_list ap) {
         _cleanup_free_ char *s = NULL;
-        va_list ap;
-        int r;
 
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0) {
+        if (vasprintf(&s, fmt, ap) < 0) {
                 log_oom();
                 return;
         }
-        if (strv_contains(m->problems, s))
+        if (strv_contains(*list, s))
                 return;
         log_warning("%s", s);
-        if (strv_extend(&m->problems, s) < 0) {
+        if (strv_extend(list, s) < 0) {
                 log_oom();
                 return;
         }
         (void) manager_emit_changed(m, "Problems", NULL);
         manager_update_state(m);
+}
+
+void manager_add_problem(Manager *m, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        add_problem_to(m, &m->problems, fmt, ap);
+        va_end(ap);
+}
+
+static void add_config_problem(Manager *m, const char *fmt, ...) _printf_(2, 3);
+static void add_config_problem(Manager *m, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        add_problem_to(m, &m->config_problems, fmt, ap);
+        va_end(ap);
+}
+
+char **manager_problems(Manager *m) {
+        char **l = calloc(1, sizeof(char *));
+
+        if (!l)
+                return NULL;
+        STRV_FOREACH(p, m->problems)
+                if (strv_extend(&l, *p) < 0)
+                        goto fail;
+        STRV_FOREACH(p, m->config_problems)
+                if (strv_extend(&l, *p) < 0)
+                        goto fail;
+        return l;
+fail:
+        strv_free(l);
+        return NULL;
 }
 
 int manager_emit_changed(Manager *m, const char *property, ...) {
@@ -102,7 +133,7 @@ void manager_update_state(Manager *m) {
         if (!m->serving)
                 return;
         s = (psp_area_degraded(m) || asid_area_degraded(m) || firmware_area_degraded(m) || pci_area_degraded(m) ||
-             !strv_isempty(m->problems))
+             !strv_isempty(m->problems) || !strv_isempty(m->config_problems))
                     ? "degraded"
                     : "ready";
         if (streq(s, m->state_name))
@@ -128,6 +159,18 @@ void manager_broadcast(Manager *m, ManagerEvent ev) {
 int manager_save_state(Manager *m) {
         int r;
 
+        if (m->state_unreadable) {
+                _cleanup_free_ char *path = path_join(paths_state_dir(), STATE_FILE_NAME);
+
+                /* Once the unreadable file is gone, nothing can be lost by writing. */
+                if (!path)
+                        return log_oom();
+                if (access(path, F_OK) < 0 && errno == ENOENT)
+                        m->state_unreadable = false;
+                else
+                        return log_warning_errno(EROFS, "Not writing %s: it could not be read at start-up, and "
+                                                 "writing would replace what it holds.", path);
+        }
         r = state_save(paths_state_dir(), m->state);
         if (r < 0)
                 return log_error_errno(r, "Failed to write %s/%s: %m", paths_state_dir(), STATE_FILE_NAME);
@@ -146,6 +189,7 @@ static int manager_load_state(Manager *m) {
                 manager_add_problem(m, "The state file in %s could not be read (%s); changes will not be saved "
                                     "over it.", paths_state_dir(), strerror(-r));
                 m->state = json_object_new_object();
+                m->state_unreadable = true;
                 return m->state ? 0 : -ENOMEM;
         }
         if (problem)
@@ -155,15 +199,22 @@ static int manager_load_state(Manager *m) {
 
 static void apply_config_log_level(Manager *m) {
         const char *v = conf_get(m->conf, "Daemon", "LogLevel");
-        int level;
+        int level = LOG_INFO, old = log_get_max_level();
 
-        if (!v)
+        if (v) {
+                level = log_level_from_string(v);
+                if (level < 0) {
+                        add_config_problem(m, "hwsecd.conf: [Daemon] LogLevel=%.64s is not a log level; ignored.", v);
+                        return;
+                }
+        }
+        /* -v and LogControl1 win over the file. */
+        if (m->log_level_pinned || level == old)
                 return;
-        level = log_level_from_string(v);
-        if (level < 0)
-                manager_add_problem(m, "hwsecd.conf: [Daemon] LogLevel=%s is not a log level; ignored.", v);
-        else
-                log_set_max_level(level);
+        log_set_max_level(level);
+        if (m->serving)
+                (void) sd_bus_emit_properties_changed(m->bus, "/org/freedesktop/LogControl1",
+                                                      "org.freedesktop.LogControl1", "LogLevel", NULL);
 }
 
 int manager_load_config(Manager *m, char **ret_error) {
@@ -182,7 +233,12 @@ int manager_load_config(Manager *m, char **ret_error) {
         }
         conf_free(m->conf);
         m->conf = c;
+        if (!strv_isempty(m->config_problems)) {
+                m->config_problems = (strv_free(m->config_problems), NULL);
+                (void) manager_emit_changed(m, "Problems", NULL);
+        }
         apply_config_log_level(m);
+        manager_update_state(m);
         return 0;
 }
 
@@ -240,8 +296,8 @@ int manager_startup(Manager *m) {
         if (r == -ENOMEM)
                 return log_oom();
         if (r < 0) {
-                manager_add_problem(m, "The configuration could not be used (%s); running with defaults.",
-                                    strna(error));
+                add_config_problem(m, "The configuration could not be used (%s); running with defaults.",
+                                   strna(error));
                 m->conf = calloc(1, sizeof(Conf));
                 if (!m->conf)
                         return log_oom();

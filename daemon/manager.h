@@ -40,7 +40,10 @@ typedef struct Manager {
 
         Conf *conf;
         json_object *state;       /* state.json in memory; areas own top-level keys */
-        char **problems;          /* daemon-level problems (corrupt state, bad config) */
+        char **problems;          /* daemon-level problems that last (e.g. a corrupt state file set aside) */
+        char **config_problems;   /* problems with hwsecd.conf; replaced on every successful load */
+        bool state_unreadable;    /* state.json could not be read: never write over it */
+        bool log_level_pinned;    /* -v or LogControl1 set the level; the configuration does not override it */
         const char *state_name;   /* "starting", "ready", "degraded" */
 
         bool replace;
@@ -59,6 +62,8 @@ int manager_save_state(Manager *m);
 
 /* Adds a daemon-level problem (shown in Manager.Problems and Describe()) and logs it. */
 void manager_add_problem(Manager *m, const char *fmt, ...) _printf_(2, 3);
+/* Every current problem (lasting ones, then configuration ones); a new strv. */
+char **manager_problems(Manager *m);
 
 /* Recomputes Manager.State ("degraded" when an area says so) and emits PropertiesChanged. */
 void manager_update_state(Manager *m);

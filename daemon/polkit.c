@@ -15,19 +15,23 @@
  * Anything not listed here is refused by polkit_verify(). */
 typedef struct PolkitRule {
         const char *interface;
-        const char *member;     /* method, or property for Properties.Set */
+        const char *member;     /* a method, or a writable property when path is set */
         const char *action;
+        const char *path;       /* properties only: the one object that has it */
 } PolkitRule;
 
 static const PolkitRule rules[] = {
         { "org.hwsecd1.Manager",         "Reload",         "org.hwsecd1.reload" },
-        { "org.freedesktop.LogControl1", "LogLevel",       "org.hwsecd1.set-log-level" },
-        { "org.freedesktop.LogControl1", "LogTarget",      "org.hwsecd1.set-log-level" },
+        { "org.freedesktop.LogControl1", "LogLevel",       "org.hwsecd1.set-log-level", "/org/freedesktop/LogControl1" },
+        { "org.freedesktop.LogControl1", "LogTarget",      "org.hwsecd1.set-log-level", "/org/freedesktop/LogControl1" },
         { "org.hwsecd1.Asid",            "SetPolicy",      "org.hwsecd1.set-asid-policy" },
         { "org.hwsecd1.Firmware",        "StagePackage",   "org.hwsecd1.stage-firmware" },
         { "org.hwsecd1.Firmware",        "ScheduleUpdate", "org.hwsecd1.schedule-firmware-update" },
         { "org.hwsecd1.FirmwareJob",     "Cancel",         "org.hwsecd1.cancel-firmware-update" },
 };
+
+/* A local user could flood slow polkit with requests; refuse beyond this many per sender. */
+#define POLKIT_MAX_PENDING_PER_SENDER 16
 
 static const char * const actions[] = {
         "org.hwsecd1.reload",
@@ -43,7 +47,17 @@ const char *polkit_action_for(const char *interface, const char *member) {
         if (!interface || !member)
                 return NULL;
         for (size_t i = 0; i < ELEMENTSOF(rules); i++)
-                if (streq(rules[i].interface, interface) && streq(rules[i].member, member))
+                if (!rules[i].path && streq(rules[i].interface, interface) && streq(rules[i].member, member))
+                        return rules[i].action;
+        return NULL;
+}
+
+static const char *polkit_property_action_for(const char *path, const char *interface, const char *property) {
+        if (!path || !interface || !property)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(rules); i++)
+                if (rules[i].path && streq(rules[i].path, path) && streq(rules[i].interface, interface) &&
+                    streq(rules[i].member, property))
                         return rules[i].action;
         return NULL;
 }
@@ -124,6 +138,15 @@ static Query *query_find(PolkitRegistry *r, sd_bus_message *msg) {
         return NULL;
 }
 
+static unsigned pending_for_sender(PolkitRegistry *r, const char *sender) {
+        unsigned n = 0;
+
+        for (Query *q = r->queries; q; q = q->next)
+                if (q->state == QUERY_PENDING && sender && streq(strempty(sd_bus_message_get_sender(q->request)), sender))
+                        n++;
+        return n;
+}
+
 static int on_query_defer(sd_event_source *s, void *userdata) {
         /* The re-dispatched handler has run by now (it runs at normal priority; this runs at
          * idle priority), so the answer is no longer needed. */
@@ -197,14 +220,15 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         log_debug("polkit: %s for %s -> %d", q->action, strna(sd_bus_message_get_sender(q->request)), q->state);
 
         /* Run the original handler again; it will find the answer. Free the answer once the
-         * loop is idle. */
-        r = sd_bus_message_rewind(q->request, true);
-        if (r >= 0)
-                r = sd_bus_enqueue_for_read(bus, q->request);
-        if (r >= 0)
-                r = sd_event_add_defer(q->manager->event, &q->defer, on_query_defer, q);
+         * loop is idle. The message is queued last, so that nothing can fail after it: an error
+         * reply below must never be followed by a second run of the handler. */
+        r = sd_event_add_defer(q->manager->event, &q->defer, on_query_defer, q);
         if (r >= 0)
                 r = sd_event_source_set_priority(q->defer, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_bus_message_rewind(q->request, true);
+        if (r >= 0)
+                r = sd_bus_enqueue_for_read(bus, q->request);
         if (r < 0) {
                 log_error_errno(r, "Failed to re-dispatch a call after authorization: %m");
                 (void) sd_bus_reply_method_errorf(q->request, SD_BUS_ERROR_FAILED,
@@ -295,6 +319,11 @@ static int verify_action(Manager *m, sd_bus_message *msg, const char *action, sd
         if (q)
                 return query_result(q, ret_error);
 
+        if (pending_for_sender(m->polkit, sd_bus_message_get_sender(msg)) >= POLKIT_MAX_PENDING_PER_SENDER)
+                return sd_bus_error_setf(ret_error, HWSEC_ERROR_BUSY,
+                                         "Too many authorization requests from this client are waiting for polkit; "
+                                         "wait for them to finish and try again.");
+
         r = query_start(m, msg, action, NULL);
         if (r < 0) {
                 log_error_errno(r, "Failed to ask polkit about %s: %m", action);
@@ -326,7 +355,9 @@ typedef struct CanDoCall {
         char *action;
 } CanDoCall;
 
-static void can_do_free(CanDoCall *c) {
+static void can_do_free(void *p) {
+        CanDoCall *c = p;
+
         sd_bus_message_unref(c->request);
         free(c->action);
         free(c);
@@ -342,13 +373,14 @@ static int on_can_do_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         else
                 log_debug("CanDo(%s): polkit gave no usable answer; replying \"no\".", c->action);
 
+        /* The call is freed by the slot's destroy callback, also when the bus goes away first. */
         (void) sd_bus_reply_method_return(c->request, "s", answer);
-        can_do_free(c);
         return 0;
 }
 
 int polkit_can_do(Manager *m, sd_bus_message *msg, const char *action, sd_bus_error *ret_error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
         CanDoCall *c;
         int r;
 
@@ -377,11 +409,13 @@ int polkit_can_do(Manager *m, sd_bus_message *msg, const char *action, sd_bus_er
                 can_do_free(c);
                 return -ENOMEM;
         }
-        r = sd_bus_call_async(m->bus, NULL, call, on_can_do_reply, c, POLKIT_TIMEOUT_USEC);
+        r = sd_bus_call_async(m->bus, &slot, call, on_can_do_reply, c, POLKIT_TIMEOUT_USEC);
         if (r < 0) {
                 can_do_free(c);
                 return r;
         }
+        (void) sd_bus_slot_set_destroy_callback(slot, can_do_free);
+        (void) sd_bus_slot_set_floating(slot, true);
         return 1;
 }
 
@@ -407,7 +441,7 @@ static int on_properties_set(sd_bus_message *msg, void *userdata, sd_bus_error *
                 (void) sd_bus_message_rewind(msg, true);
                 return 0; /* let sd-bus reply with its own error about the signature */
         }
-        action = polkit_action_for(interface, property);
+        action = polkit_property_action_for(sd_bus_message_get_path(msg), interface, property);
         if (!action) {
                 (void) sd_bus_message_rewind(msg, true);
                 return 0; /* not a writable property of ours: sd-bus answers PropertyReadOnly & co */

@@ -184,6 +184,13 @@ static int gather_iommu(CheckFacts *f) {
                 return r;
         if (r < 0)
                 f->cmdline = NULL;
+        /* The command line ends up in evidence on the bus, where strings must be UTF-8. */
+        if (f->cmdline && !utf8_is_valid(f->cmdline))
+                for (unsigned char *c = (unsigned char *) f->cmdline; *c; c++)
+                        if (*c >= 0x80)
+                                *c = '?';
+        if (f->cmdline)
+                strstrip_trailing(f->cmdline);
 
         r = check_facts_count_iommu_groups(f->iommu_groups_dir, &f->iommu_groups,
                                            &f->iommu_identity_groups, &f->iommu_dma_groups);

@@ -436,7 +436,7 @@ static int method_history(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
                 r = sd_bus_message_open_container(reply, 'r', "ussstttsa{sv}a{sv}");
                 if (r >= 0)
-                        r = sd_bus_message_append(reply, "ussstttss", j->id, j->payload, j->sha256,
+                        r = sd_bus_message_append(reply, "usssttts", j->id, j->payload, j->sha256,
                                                   job_state_to_string(j->state), j->created_usec, j->started_usec,
                                                   j->finished_usec, j->result ?: "");
                 if (r >= 0)

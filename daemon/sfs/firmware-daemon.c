@@ -3,6 +3,7 @@
  * their timers, the worker thread that runs the update ioctl, persistence and recovery. */
 
 #include <fcntl.h>
+#include <stdarg.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -43,9 +44,11 @@ static void firmware_load_config(FirmwareArea *a) {
         if (r >= 0)
                 r = payload_allow_list_parse(allow_values, &allow, &bad);
         if (r < 0) {
-                if (asprintf(&a->allow_error, "[Firmware] AllowedSha256= has an entry that is not a sha256 (\"%s\"); "
+                char *e;
+                if (asprintf(&e, "[Firmware] AllowedSha256= has an entry that is not a sha256 (\"%s\"); "
                              "no package is accepted until hwsecd.conf is fixed", strna(bad)) < 0)
-                        a->allow_error = NULL;
+                        e = NULL;
+                a->allow_error = e;
                 manager_add_problem(a->m, "%s", a->allow_error ?: "[Firmware] AllowedSha256= is invalid");
         } else
                 a->allow = TAKE_PTR(allow);
@@ -72,6 +75,19 @@ static void firmware_load_config(FirmwareArea *a) {
 
 /* ---- versions ---- */
 
+static void set_versions_error(FirmwareArea *a, const char *fmt, ...) _printf_(2, 3);
+static void set_versions_error(FirmwareArea *a, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        free(a->versions_error);
+        a->versions_error = s;
+}
+
 static void firmware_read_versions(FirmwareArea *a) {
         _cleanup_close_ int fd = -EBADF;
         SfsResult res = {};
@@ -87,7 +103,7 @@ static void firmware_read_versions(FirmwareArea *a) {
         if (fd < 0) {
                 r = -errno;
                 a->versions_valid = false;
-                (void) asprintf(&a->versions_error, "%s could not be opened: %s", SFS_DEVICE_PATH, strerror(-r));
+                set_versions_error(a, "%s could not be opened: %s", SFS_DEVICE_PATH, strerror(-r));
                 log_warning("SFS: %s", strna(a->versions_error));
                 return;
         }
@@ -97,11 +113,11 @@ static void firmware_read_versions(FirmwareArea *a) {
         if (r < 0) {
                 char buf[16];
                 if (res.has_status)
-                        (void) asprintf(&a->versions_error, "SFSIOCFWVERS failed: SFS status %s, extended status 0x%08x",
-                                        sfs_status_to_string(res.status, buf, sizeof buf), res.extended_status);
+                        set_versions_error(a, "SFSIOCFWVERS failed: SFS status %s, extended status 0x%08x",
+                                           sfs_status_to_string(res.status, buf, sizeof buf), res.extended_status);
                 else
-                        (void) asprintf(&a->versions_error, "SFSIOCFWVERS failed with %s: %s",
-                                        sfs_errno_name(r) ?: "an error", sfs_errno_meaning(r));
+                        set_versions_error(a, "SFSIOCFWVERS failed with %s: %s",
+                                           sfs_errno_name(r) ?: "an error", sfs_errno_meaning(r));
                 log_struct(LOG_WARNING, MESSAGE_ID_FIRMWARE_ERROR, "SFS: %s", strna(a->versions_error));
                 return;
         }
@@ -425,9 +441,10 @@ int firmware_schedule(FirmwareArea *a, Job *j) {
                 return r;
         r = firmware_save(a);
         if (r < 0) {
-                /* Not acknowledged: forget it again. */
+                /* Not acknowledged: forget it again, in memory and in m->state. */
                 a->jobs.n_jobs--;
                 a->jobs.next_id--;
+                json_object_object_add(a->m->state, "firmware", job_list_to_json(&a->jobs));
                 return r;
         }
         log_struct(LOG_NOTICE, MESSAGE_ID_FW_JOB_SCHEDULED,
@@ -598,8 +615,12 @@ int firmware_area_describe(Manager *m, json_object *root) {
         o = job_list_to_json(&a->jobs);
         summary = json_object_new_object();
         windows = json_object_new_array();
-        if (!o || !summary || !windows)
+        if (!o || !summary || !windows) {
+                json_object_put(o);
+                json_object_put(summary);
+                json_object_put(windows);
                 return -ENOMEM;
+        }
         json_object_object_add(o, "sfs_present", json_object_new_boolean(a->present));
         json_object_object_add(o, "versions", versions_json(a));
         for (size_t i = 0; i < a->n_windows; i++) {

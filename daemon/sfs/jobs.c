@@ -466,7 +466,21 @@ static int add_problem(char ***problems, const char *fmt, ...) {
         return r < 0 ? r : 0;
 }
 
-static int load_array(json_object *section, const char *key, bool finished, JobList *l, char ***problems) {
+static void note_raw_id(json_object *o, uint64_t *max_seen) {
+        json_object *v;
+        int64_t x;
+
+        /* Ids of entries set aside are not handed out again either. */
+        if (json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, "id", &v) &&
+            json_object_is_type(v, json_type_int)) {
+                x = json_object_get_int64(v);
+                if (x > 0 && x < (int64_t) UINT32_MAX - 1)
+                        *max_seen = MAX(*max_seen, (uint64_t) x);
+        }
+}
+
+static int load_array(json_object *section, const char *key, bool finished, JobList *l, char ***problems,
+                      uint64_t *max_seen) {
         json_object *a;
 
         if (!json_object_object_get_ex(section, key, &a))
@@ -478,6 +492,7 @@ static int load_array(json_object *section, const char *key, bool finished, JobL
                 _cleanup_free_ char *why = NULL;
                 int r;
 
+                note_raw_id(json_object_array_get_idx(a, i), max_seen);
                 r = job_from_json(json_object_array_get_idx(a, i), &j, &why);
                 if (r == -ENOMEM)
                         return r;
@@ -536,9 +551,9 @@ int job_list_from_json(json_object *section, JobList *ret, char ***ret_problems)
                         next_id = 1;
                 }
         }
-        r = load_array(section, "jobs", false, &l, &problems);
+        r = load_array(section, "jobs", false, &l, &problems, &max_id);
         if (r >= 0)
-                r = load_array(section, "history", true, &l, &problems);
+                r = load_array(section, "history", true, &l, &problems, &max_id);
         if (r < 0) {
                 job_list_done(&l);
                 return r;
@@ -548,10 +563,6 @@ int job_list_from_json(json_object *section, JobList *ret, char ***ret_problems)
                 memmove(l.history, l.history + 1, (l.n_history - 1) * sizeof(Job *));
                 l.n_history--;
         }
-        for (size_t i = 0; i < l.n_jobs; i++)
-                max_id = MAX(max_id, l.jobs[i]->id);
-        for (size_t i = 0; i < l.n_history; i++)
-                max_id = MAX(max_id, l.history[i]->id);
         if (max_id >= next_id) {
                 r = add_problem(&problems, "firmware.next_id (%llu) was not above every job id; it was raised to %llu",
                                 (unsigned long long) next_id, (unsigned long long) max_id + 1);

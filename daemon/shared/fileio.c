@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -171,7 +172,10 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
                 r = -errno;
                 goto fail;
         }
-        return fsync_directory_of(path);
+        /* The new contents are in place; a failed directory sync only weakens durability across
+         * a power loss, so it is not reported as a failed write. */
+        (void) fsync_directory_of(path);
+        return 0;
 
 fail:
         (void) unlink(tmp);
@@ -179,8 +183,11 @@ fail:
 }
 
 int mkdir_p(const char *path, mode_t mode) {
-        _cleanup_free_ char *p = strdup(path);
+        _cleanup_free_ char *p = NULL;
 
+        if (isempty(path))
+                return -EINVAL;
+        p = strdup(path);
         if (!p)
                 return -ENOMEM;
         for (char *s = p + 1; *s; s++) {
@@ -200,7 +207,7 @@ int safe_atou64(const char *s, unsigned base, uint64_t *ret) {
         unsigned long long v;
         char *end;
 
-        if (isempty(s) || s[0] == '-' || s[0] == '+' || s[0] == ' ' || s[0] == '\t')
+        if (isempty(s) || s[0] == '-' || s[0] == '+' || isspace((unsigned char) s[0]))
                 return -EINVAL;
         errno = 0;
         v = strtoull(s, &end, (int) base);
@@ -229,7 +236,7 @@ int safe_atoi64(const char *s, int64_t *ret) {
         long long v;
         char *end;
 
-        if (isempty(s) || s[0] == ' ' || s[0] == '\t')
+        if (isempty(s) || isspace((unsigned char) s[0]))
                 return -EINVAL;
         errno = 0;
         v = strtoll(s, &end, 10);

@@ -46,6 +46,11 @@ static const char *lookup(PathId id) {
         if (isempty(e))
                 e = table[id].fallback;
         cache[id] = table[id].list ? strndup(e, strcspn(e, ":")) : strdup(e);
+        /* An empty or relative directory would put files in the working directory or at "/". */
+        if (cache[id] && id != PATH_CPUID && cache[id][0] != '/')
+                cache[id] = mfree(cache[id]);
+        if (id == PATH_CPUID && cache[id] && !streq(cache[id], "native") && cache[id][0] != '/')
+                cache[id] = mfree(cache[id]);
         return cache[id] ?: table[id].fallback;
 }
 

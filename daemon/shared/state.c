@@ -38,11 +38,13 @@ int state_parse(const char *text, size_t size, json_object **ret, char **ret_rea
         if (!tok)
                 return -ENOMEM;
         o = json_tokener_parse_ex(tok, text, (int) size);
-        if (!o || json_tokener_get_error(tok) != json_tokener_success)
-                return reason(ret_reason, "not valid JSON",
-                              json_tokener_error_desc(json_tokener_get_error(tok) == json_tokener_success
-                                                              ? json_tokener_error_parse_eof
-                                                              : json_tokener_get_error(tok)));
+        if (!o || json_tokener_get_error(tok) != json_tokener_success) {
+                enum json_tokener_error e = json_tokener_get_error(tok);
+
+                if (e == json_tokener_continue || e == json_tokener_success)
+                        return reason(ret_reason, "not valid JSON", "the document ends early (truncated)");
+                return reason(ret_reason, "not valid JSON", json_tokener_error_desc(e));
+        }
         if (json_tokener_get_parse_end(tok) < size) {
                 /* Trailing garbage after the document: only whitespace is fine. */
                 for (size_t i = json_tokener_get_parse_end(tok); i < size; i++)

@@ -254,8 +254,9 @@ def host():
 def daemon(request, bus):
     started = []
 
-    def start(host, *args, wait=True, extra_env=None, **kw):
-        d = Daemon(host, bus, args=args or ('-v',), wait=wait, extra_env=extra_env)
+    def start(host, *args, wait=True, extra_env=None, verbose=True):
+        """Starts hwsecd with args (default: -v, unless verbose=False)."""
+        d = Daemon(host, bus, args=args or (('-v',) if verbose else ()), wait=wait, extra_env=extra_env)
         started.append(d)
         return d
 

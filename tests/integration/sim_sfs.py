@@ -16,7 +16,7 @@ Modes for the update ioctl (handler.mode):
   fw-error  -EIO with sfs_status/extended status copied back (FW_ERROR_STATUS / FW_ERROR_EXT)
   busy      -EBUSY (mailbox busy), nothing copied back
   badsig    -EPERM (invalid signature), nothing copied back
-  slow      success after SLOW_SECONDS
+  slow      success after handler.slow_seconds (SLOW_SECONDS = 5 by default)
   remove    blocks until the device is removed (remove_device()), then -ENODEV
 """
 
@@ -29,7 +29,7 @@ import time
 import gi
 
 gi.require_version('UMockdev', '1.0')
-from gi.repository import UMockdev  # noqa: E402
+from gi.repository import GLib, UMockdev  # noqa: E402
 
 SFSIOCFWVERS = 0xD0085301
 SFSIOCUPDATEPKG = 0xC0485302
@@ -70,6 +70,7 @@ class SfsHandler(UMockdev.IoctlBase):
         super().__init__()
         self.host = host
         self.mode = 'success'
+        self.slow_seconds = SLOW_SECONDS
         self.generation = 1
         self.lock = threading.Lock()
         self.updates = []          # payload names the "kernel" was asked to load, in order
@@ -82,7 +83,17 @@ class SfsHandler(UMockdev.IoctlBase):
             return make_blob(self.host.profile, self.generation)
 
     def do_handle_ioctl(self, client):
+        try:
+            return self._handle(client)
+        except GLib.Error:
+            # The caller went away mid-ioctl (the crash test SIGKILLs hwsecd): nobody to answer.
+            return True
+
+    def _handle(self, client):
         req = client.get_request()
+        if self.removed.is_set():
+            client.complete(-1, errno.ENODEV)
+            return True
         if req == SFSIOCFWVERS:
             return self._versions(client)
         if req == SFSIOCUPDATEPKG:
@@ -129,7 +140,7 @@ class SfsHandler(UMockdev.IoctlBase):
             client.complete(-1, errno.ENODEV)
         else:
             if mode == 'slow':
-                time.sleep(SLOW_SECONDS)
+                time.sleep(self.slow_seconds)
             with self.lock:
                 self.generation += 1
             data.update(64, struct.pack('<II', 0, 0))
@@ -143,15 +154,23 @@ def add_device(host):
 
 
 def remove_device(host):
-    """Hot-unplug: the remove uevent, then the device and node go away."""
+    """Hot-unplug for good: the remove uevent, then the device and its node go away. (umockdev
+    0.17 cannot create the same node again afterwards: it asserts in its dev_fd map.)"""
     host.sfs.removed.set()
     host.tb.uevent(SYSPATH, 'remove')
     host.tb.remove_device(SYSPATH)
 
 
-def readd_device(host):
+def unplug(host):
+    """Hot-unplug that can be undone: the remove uevent, and every ioctl answers ENODEV as a
+    gone misc device would; the node file itself stays (see remove_device for why)."""
+    host.sfs.removed.set()
+    host.tb.uevent(SYSPATH, 'remove')
+
+
+def replug(host):
     host.sfs.removed.clear()
-    add_device(host)
+    host.tb.uevent(SYSPATH, 'add')
 
 
 def populate(host):

@@ -326,7 +326,9 @@ def test_client_usage_errors(host, hwsecctl):
 
 def test_reload_keeps_previous_config_on_error(host, bus, polkit, daemon):
     host.config('[Daemon]\nLogLevel=debug\n')
-    d = daemon(host)
+    d = daemon(host, verbose=False)
+    lc = d.proxy('/org/freedesktop/LogControl1')
+    assert lc.Get('org.freedesktop.LogControl1', 'LogLevel', dbus_interface='org.freedesktop.DBus.Properties') == 'debug'
     polkit.allow('org.hwsecd1.reload')
     host.config('[Daemon\nthis is not ini\n')
     with pytest.raises(dbus.DBusException) as e:
@@ -336,8 +338,98 @@ def test_reload_keeps_previous_config_on_error(host, bus, polkit, daemon):
     assert d.running()
     host.config('[Daemon]\nLogLevel=info\n')
     d.call('/org/hwsecd1', MANAGER, 'Reload')
-    lc = d.proxy('/org/freedesktop/LogControl1')
     assert lc.Get('org.freedesktop.LogControl1', 'LogLevel', dbus_interface='org.freedesktop.DBus.Properties') == 'info'
+
+
+def test_verbose_and_runtime_level_win_over_reload(host, bus, polkit, daemon):
+    host.config('[Daemon]\nLogLevel=notice\n')
+    d = daemon(host)                     # -v
+    polkit.allow('org.hwsecd1.reload', 'org.hwsecd1.set-log-level')
+    props = dbus.Interface(d.proxy('/org/freedesktop/LogControl1'), 'org.freedesktop.DBus.Properties')
+    assert props.Get('org.freedesktop.LogControl1', 'LogLevel') == 'debug'
+    d.call('/org/hwsecd1', MANAGER, 'Reload')
+    assert props.Get('org.freedesktop.LogControl1', 'LogLevel') == 'debug'
+    props.Set('org.freedesktop.LogControl1', 'LogLevel', dbus.String('warning', variant_level=1))
+    d.call('/org/hwsecd1', MANAGER, 'Reload')
+    assert props.Get('org.freedesktop.LogControl1', 'LogLevel') == 'warning'
+
+
+def test_config_problems_clear_after_a_good_reload(host, bus, polkit, daemon):
+    host.config('[Daemon]\nLogLevel=shouty\n')
+    d = daemon(host)
+    assert any('LogLevel=shouty' in p for p in d.get('/org/hwsecd1', MANAGER, 'Problems'))
+    assert d.get('/org/hwsecd1', MANAGER, 'State') == 'degraded'
+    polkit.allow('org.hwsecd1.reload')
+    host.config('[Daemon]\nLogLevel=info\n')
+    d.call('/org/hwsecd1', MANAGER, 'Reload')
+    assert list(d.get('/org/hwsecd1', MANAGER, 'Problems')) == []
+    assert d.get('/org/hwsecd1', MANAGER, 'State') == 'ready'
+
+
+def test_unreadable_state_file_is_never_overwritten(host, bus, daemon):
+    (host.root / 'state' / 'state.json').mkdir()     # reading it fails with EISDIR: not corrupt, unreadable
+    (host.root / 'state' / 'state.json' / 'keep').write_text('x')
+    d = daemon(host)
+    problems = d.get('/org/hwsecd1', MANAGER, 'Problems')
+    assert any('could not be read' in p for p in problems)
+    d.stop()
+    assert (host.root / 'state' / 'state.json' / 'keep').read_text() == 'x'
+    assert 'Not writing' in d.log() or 'state.json' in d.log()
+
+
+def test_set_on_methods_or_wrong_objects_never_asks_polkit(host, bus, polkit, daemon):
+    d = daemon(host)
+    polkit.clear_calls()
+    for path, iface, name in [('/org/hwsecd1', MANAGER, 'Reload'),
+                              ('/org/hwsecd1', 'org.freedesktop.LogControl1', 'LogLevel'),
+                              ('/org/hwsecd1/asid', 'org.hwsecd1.Asid', 'SetPolicy')]:
+        with pytest.raises(dbus.DBusException) as e:
+            d.proxy(path).Set(iface, name, dbus.String('x', variant_level=1),
+                              dbus_interface='org.freedesktop.DBus.Properties')
+        assert dbus_error(e.value) in ('org.freedesktop.DBus.Error.UnknownProperty',
+                                       'org.freedesktop.DBus.Error.UnknownInterface',
+                                       'org.freedesktop.DBus.Error.UnknownObject')
+    assert polkit.calls() == []
+
+
+def test_invalid_utf8_on_the_command_line_does_not_break_replies(bus, daemon, hwsecctl, host):
+    h = host.make('genoa')
+    h.write('proc/cmdline', b'BOOT_IMAGE=/vmlinuz root=/dev/sda1 foo=\xff\xfe amd_iommu=on\n')
+    d = daemon(h)
+    assert json.loads(d.iface().Describe())
+    assert d.iface().GetChecks()
+    assert hwsecctl(h, 'check', '--json').returncode in (0, 1)
+
+
+def test_polkit_pending_requests_are_capped_per_client(host, bus, polkit, daemon):
+    from dbus.mainloop.glib import DBusGMainLoop
+    from gi.repository import GLib
+
+    d = daemon(host)
+    polkit.allow('org.hwsecd1.reload')
+    polkit.hang()
+    conn = dbus.bus.BusConnection(bus.address, mainloop=DBusGMainLoop())
+    ok, errors = [], []
+    for _ in range(20):
+        conn.call_async(BUS_NAME, '/org/hwsecd1', MANAGER, 'Reload', '', [], lambda *a: ok.append(a),
+                        lambda e: errors.append(e.get_dbus_name()), timeout=60)
+    ctx = GLib.MainContext.default()
+
+    def pump(until):
+        deadline = time.monotonic() + scaled(10)
+        while not until() and time.monotonic() < deadline:
+            ctx.iteration(False)
+            time.sleep(0.005)
+
+    pump(lambda: len(errors) >= 4)
+    assert errors == ['org.hwsecd1.Error.Busy'] * 4, errors
+    # Another client is not affected by this one's backlog.
+    assert d.get('/org/hwsecd1', MANAGER, 'State') in ('ready', 'degraded')
+    polkit.release()
+    pump(lambda: len(ok) >= 16)
+    assert len(ok) == 16
+    conn.close()
+    assert d.running()
 
 
 def test_bad_config_at_start_is_reported(host, bus, daemon):

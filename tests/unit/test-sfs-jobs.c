@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Jobs in state.json: round trips, corrupt entries, recovery at start, bounded history. */
 
+#include "fileio.h"
 #include "jobs.h"
+#include "state.h"
 #include "test-sfs-util.h"
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -181,7 +183,51 @@ static void test_recover_and_history(void) {
         job_list_done(&l);
 }
 
+#ifdef TEST_FIXTURES
+/* state.json files written by hwsecd in an integration run (tests/fixtures/README-sfs.md). */
+static unsigned load_fixture(const char *name, JobList *ret) {
+        _cleanup_free_ char *path = path_join(TEST_FIXTURES "/sfs", name), *text = NULL, *why = NULL;
+        char **problems = NULL;
+        json_object *root = NULL, *section = NULL;
+        size_t size;
+        unsigned n;
+
+        check(read_full_file(path, STATE_MAX_SIZE, &text, &size) == 0);
+        check(state_parse(text, size, &root, &why) == 0);
+        check(json_object_object_get_ex(root, "firmware", &section));
+        check(job_list_from_json(section, ret, &problems) == 0);
+        n = (unsigned) strv_length(problems);
+        strv_free(problems);
+        json_object_put(root);
+        return n;
+}
+
+static void test_fixtures(void) {
+        JobList l;
+
+        check(load_fixture("state-firmware.json", &l) == 0);
+        check(l.next_id == 5 && l.n_jobs == 1 && l.n_history == 3);
+        check(l.jobs[0]->state == JOB_SCHEDULED && l.jobs[0]->not_after_usec > l.jobs[0]->not_before_usec);
+        check(l.history[0]->state == JOB_SUCCEEDED && l.history[0]->has_status && l.history[0]->sfs_status == 0);
+        check(l.history[0]->before.valid && l.history[0]->after.valid);
+        check(strcmp(l.history[0]->before.sha256, l.history[0]->after.sha256) != 0);
+        check(l.history[1]->state == JOB_FAILED && l.history[1]->sfs_status == 0x17 && l.history[1]->error == EIO);
+        check(l.history[2]->state == JOB_CANCELLED);
+        job_list_done(&l);
+
+        /* Same file with a traversal payload, an unknown state, a deadline before the start and a
+         * next_id below the ids: three entries set aside, next_id repaired, all reported. */
+        check(load_fixture("state-firmware-corrupt.json", &l) == 4);
+        check(l.n_jobs == 0 && l.n_history == 1 && l.history[0]->state == JOB_CANCELLED);
+        check(l.next_id == 5);   /* not 4: job 4 was set aside, its id is not reused */
+        job_list_done(&l);
+}
+#endif
+
 int main(void) {
+#ifdef TEST_FIXTURES
+        test_fixtures();
+#endif
         test_round_trip();
         test_corrupt();
         test_recover_and_history();

@@ -7,6 +7,7 @@
 
 #include "conf.h"
 #include "fileio.h"
+#include "paths.h"
 #include "state.h"
 #include "tests.h"
 
@@ -62,6 +63,9 @@ static void test_numbers(void) {
         ASSERT_OK(safe_atou64("0x10", 0, &u));
         ASSERT_EQ(u, 16u);
         ASSERT_EQ(safe_atou32("4294967296", 10, &u32), -ERANGE);
+        ASSERT_EQ(safe_atou64("\n-1", 10, &u), -EINVAL);        /* strtoull would skip the newline */
+        ASSERT_EQ(safe_atou32("\v4294967295", 10, &u32), -EINVAL);
+        ASSERT_EQ(safe_atoi64("\r5", &i), -EINVAL);
         ASSERT_OK(safe_atoi64("-5", &i));
         ASSERT_EQ(i, -5);
         ASSERT_EQ(parse_boolean("Y"), 1);
@@ -108,7 +112,10 @@ static void test_state_round_trip_and_corruption(void) {
                 _cleanup_free_ char *p = strndup(aside, strcspn(aside, " "));
                 ASSERT_OK(read_full_file(p, 1024, &text, NULL));
                 ASSERT_STREQ(text, "{\"version\": 1, \"asid\": ");
+                ASSERT_TRUE(strstr(problem2, "truncated") != NULL);
+                ASSERT_OK(unlink(p));
         }
+        ASSERT_OK(rmdir(dir));
 }
 
 static void test_state_parse_rejects(void) {
@@ -126,7 +133,25 @@ static void test_state_parse_rejects(void) {
         }
 }
 
+static void test_paths(void) {
+        ASSERT_OK(setenv("STATE_DIRECTORY", "/var/lib/hwsecd:/other", 1));
+        ASSERT_OK(setenv("CONFIGURATION_DIRECTORY", ":/x", 1));
+        ASSERT_OK(setenv("HWSECD_MODPROBE_DIR", "relative/dir", 1));
+        ASSERT_OK(setenv("HWSECD_CPUID", "native", 1));
+        paths_reset();
+        ASSERT_STREQ(paths_state_dir(), "/var/lib/hwsecd");
+        ASSERT_STREQ(paths_config_dir(), "/etc/hwsecd");          /* empty first entry: default */
+        ASSERT_STREQ(paths_modprobe_dir(), "/etc/modprobe.d");    /* relative: default */
+        ASSERT_STREQ(paths_cpuid_source(), "native");
+        ASSERT_OK(setenv("HWSECD_CPUID", "/tmp/cpuid.txt", 1));
+        paths_reset();
+        ASSERT_STREQ(paths_cpuid_source(), "/tmp/cpuid.txt");
+        ASSERT_EQ(mkdir_p("", 0700), -EINVAL);
+        paths_reset();
+}
+
 int main(void) {
+        test_paths();
         test_conf_parse();
         test_conf_errors();
         test_numbers();
