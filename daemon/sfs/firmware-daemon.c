@@ -433,7 +433,6 @@ void firmware_dispatch(FirmwareArea *a) {
 }
 
 int firmware_schedule(FirmwareArea *a, Job *j) {
-        _cleanup_free_ char *nb = NULL;
         int r;
 
         r = job_list_add(&a->jobs, j);

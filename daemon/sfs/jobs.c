@@ -362,7 +362,7 @@ static int versions_from_json(json_object *o, const char *key, JobVersions *v, c
 int job_from_json(json_object *o, Job **ret, char **ret_reason) {
         _cleanup_(job_freep) Job *j = NULL;
         const char *payload, *sha, *state, *result;
-        uint64_t id, x;
+        uint64_t id = 0, x = 0;
         json_object *v;
         int r;
 
