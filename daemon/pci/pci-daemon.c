@@ -467,6 +467,30 @@ static json_object *findings_json(PciTopology *t) {
         return a;
 }
 
+/* The lines `hwsecctl status` prints (docs/HACKING.md). */
+static json_object *summary_json(PciArea *a, char **unsafe) {
+        json_object *s = json_object_new_object();
+        char buf[256];
+        size_t n_unsafe = strv_length(unsafe);
+
+        if (!s)
+                return NULL;
+        snprintf(buf, sizeof buf, "%zu", a->topo->n_devices);
+        json_object_object_add(s, "Devices", json_object_new_string(buf));
+        json_object_object_add(s, "IOMMU", json_object_new_string(a->topo->iommu < 0 ? "unknown" :
+                                                                   a->topo->iommu ? "on" : "off"));
+        if (n_unsafe == 0)
+                snprintf(buf, sizeof buf, "none");
+        else
+                snprintf(buf, sizeof buf, "%zu (%s%s)", n_unsafe, unsafe[0], n_unsafe > 1 ? ", ..." : "");
+        json_object_object_add(s, "Unsafe to assign", json_object_new_string(buf));
+        snprintf(buf, sizeof buf, "%zu", a->topo->n_findings);
+        json_object_object_add(s, "Host findings", json_object_new_string(a->topo->n_findings ? buf : "none"));
+        if (a->load_error)
+                json_object_object_add(s, "Error", json_object_new_string(a->load_error));
+        return s;
+}
+
 int pci_area_describe(Manager *m, json_object *root) {
         PciArea *a = m->pci;
         json_object *o, *unsafe;
@@ -500,6 +524,7 @@ int pci_area_describe(Manager *m, json_object *root) {
         json_object_object_add(o, "host_findings", findings_json(a->topo));
         if (a->load_error)
                 json_object_object_add(o, "error", json_object_new_string(a->load_error));
+        json_object_object_add(o, "summary", summary_json(a, l));
         json_object_object_add(root, "pci", o);
         return 0;
 }
