@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <inttypes.h>
 #include <stdarg.h>
+#include <time.h>
 #include <systemd/sd-daemon.h>
 
 #include "bus-manager.h"
@@ -15,6 +17,13 @@
 #include "udev.h"
 
 #define CONFIG_FILE_NAME "hwsecd.conf"
+
+static uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
+}
 
 int manager_new(Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -132,10 +141,13 @@ void manager_update_state(Manager *m) {
 
         if (!m->serving)
                 return;
-        s = (psp_area_degraded(m) || asid_area_degraded(m) || firmware_area_degraded(m) || pci_area_degraded(m) ||
-             !strv_isempty(m->problems) || !strv_isempty(m->config_problems))
-                    ? "degraded"
-                    : "ready";
+        if (pci_area_loading(m))
+                s = "starting";
+        else if (psp_area_degraded(m) || asid_area_degraded(m) || firmware_area_degraded(m) || pci_area_degraded(m) ||
+                 !strv_isempty(m->problems) || !strv_isempty(m->config_problems))
+                s = "degraded";
+        else
+                s = "ready";
         if (streq(s, m->state_name))
                 return;
         log_info("State: %s -> %s", m->state_name, s);
@@ -290,6 +302,7 @@ static int manager_request_name(Manager *m) {
 
 int manager_startup(Manager *m) {
         _cleanup_free_ char *error = NULL;
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
         int r;
 
         r = manager_load_config(m, &error);
@@ -329,16 +342,25 @@ int manager_startup(Manager *m) {
 
         /* Areas read their initial state and register their objects before the name is taken,
          * so that the first client sees a complete daemon. */
-        r = psp_area_start(m);
-        if (r >= 0)
-                r = asid_area_start(m);
-        if (r >= 0)
-                r = firmware_area_start(m);
-        if (r >= 0)
-                r = pci_area_start(m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to start: %m");
+        static const struct {
+                const char *name;
+                int (*start)(Manager *m);
+        } areas[] = {
+                { "psp", psp_area_start },
+                { "asid", asid_area_start },
+                { "firmware", firmware_area_start },
+                { "pci", pci_area_start },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(areas); i++) {
+                uint64_t t_area = now_usec(CLOCK_MONOTONIC);
+
+                r = areas[i].start(m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to start the %s area: %m", areas[i].name);
+                log_debug("Started the %s area in %" PRIu64 " us.", areas[i].name, now_usec(CLOCK_MONOTONIC) - t_area);
+        }
         m->areas_started = true;
+        log_debug("Start-up before requesting the bus name took %" PRIu64 " us.", now_usec(CLOCK_MONOTONIC) - t0);
 
         r = manager_request_name(m);
         if (r < 0)

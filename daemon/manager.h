@@ -96,6 +96,9 @@ AREA_HOOKS(asid);
 AREA_HOOKS(firmware);
 AREA_HOOKS(pci);
 
+/* True while the PCI area's first audit still runs on its worker thread (State "starting"). */
+bool pci_area_loading(Manager *m);
+
 /* Readiness checks live with the PSP area (daemon/psp). The Manager interface serialises them:
  * GetChecks() -> a(ssssssa{sv}a{sv}) and CheckSummary a{su}. */
 int psp_area_append_checks(Manager *m, sd_bus_message *reply);

@@ -200,6 +200,9 @@ static int method_audit(sd_bus_message *msg, void *userdata, sd_bus_error *error
         int r;
 
         r = pci_area_reaudit(a);
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, HWSEC_ERROR_BUSY,
+                                         "The first PCI audit is still running; Manager.State turns from \"starting\" when it is done.");
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Re-reading the PCI topology failed: %m");
         r = sd_bus_message_new_method_return(msg, &reply);
@@ -224,6 +227,9 @@ static int method_check_assignable(sd_bus_message *msg, void *userdata, sd_bus_e
                 return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
                                          "\"%.64s\" is not a PCI address; use the form DDDD:BB:DD.F, e.g. 0000:03:00.0.",
                                          utf8_is_valid(address) ? address : "(invalid UTF-8)");
+        if (a->loading)
+                return sd_bus_error_setf(error, HWSEC_ERROR_BUSY,
+                                         "The first PCI audit is still running; ask again when Manager.State is no longer \"starting\".");
         PciDev *d = pci_topology_find(a->topo, address);
         if (!d)
                 return sd_bus_error_setf(error, HWSEC_ERROR_NOT_FOUND,

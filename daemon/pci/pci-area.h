@@ -4,6 +4,8 @@
 /* The pci area in the daemon: the audited topology, the uevent queue that coalesces storms,
  * and the bus objects (bus-pci.c). */
 
+#include <pthread.h>
+
 #include "manager.h"
 #include "pci-audit.h"
 
@@ -36,6 +38,17 @@ struct PciArea {
 
         sd_bus_slot *slot_pci, *slot_dev, *slot_enum;
 
+        /* The first audit runs on a worker thread, so that the daemon serves while config space
+         * is read (every sysfs config read traps to the device). Until it lands, the topology
+         * is empty, uevents only queue, and Manager.State is "starting". */
+        bool loading;
+        pthread_t loader;
+        int loader_fd;                  /* eventfd the worker signals when done */
+        sd_event_source *loader_source;
+        PciTopology *loaded;            /* the worker's result, read after the eventfd fired */
+        char *loaded_error;
+        int loaded_r;
+
         /* statistics (Pci.Statistics) */
         uint64_t events, updates, signals, last_update_usec, last_update_events, last_update_devices;
 };
@@ -46,5 +59,7 @@ int bus_pci_register(PciArea *a);
 int bus_pci_emit(PciArea *a, char **added, char **removed, PciDev **affected, size_t n_affected, bool summary,
                  bool host);
 char *pci_device_object_path(const char *address);
-/* Audit(): re-reads everything now; changes are signalled. */
+/* Audit(): re-reads everything now; changes are signalled. -EBUSY while the first audit runs. */
 int pci_area_reaudit(PciArea *a);
+/* Replaces the topology with t (taking it) and signals what changed. */
+int pci_area_install(PciArea *a, PciTopology *t);

@@ -4,11 +4,14 @@
  * bus what changed. */
 
 #include <inttypes.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
 
 #include "bus-util.h"
 #include "log.h"
 #include "paths.h"
+
 #include "pci-area.h"
 
 static uint64_t now_usec(void) {
@@ -33,22 +36,19 @@ static void log_unsafe(PciDev *d) {
                    d->reasons && d->reasons[0] ? d->reasons[0] : "its isolation group is larger than its IOMMU group");
 }
 
-/* Reads and audits everything. On failure the area keeps an empty topology and the reason. */
-static int pci_load(PciArea *a, PciTopology **ret) {
+/* Reads and audits everything; touches no daemon state, so the worker thread can run it. On a
+ * read failure the result is an empty topology and *ret_error says why. */
+static int pci_load_topology(PciTopology **ret, char **ret_error) {
         _cleanup_(pci_topology_freep) PciTopology *t = NULL;
-        _cleanup_free_ char *err = NULL;
         int r;
 
-        r = pci_topology_load_sysfs(NULL, &t, &err);
+        *ret_error = NULL;
+        r = pci_topology_load_sysfs(NULL, &t, ret_error);
         if (r < 0) {
-                log_warning("PCI topology unavailable: %s", err ?: strerror(-r));
-                free(a->load_error);
-                a->load_error = TAKE_PTR(err);
                 t = pci_topology_new();
                 if (!t)
                         return -ENOMEM;
-        } else
-                a->load_error = mfree(a->load_error);
+        }
         r = pci_kgroups_from_links(t, paths_sysfs_dir());
         if (r < 0)
                 return r;
@@ -58,6 +58,27 @@ static int pci_load(PciArea *a, PciTopology **ret) {
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(t);
+        return 0;
+}
+
+static void set_load_error(PciArea *a, char *err) {
+        if (err)
+                log_warning("PCI topology unavailable: %s", err);
+        free(a->load_error);
+        a->load_error = err;
+}
+
+/* Reads and audits everything, on the event loop (Audit()). */
+static int pci_load(PciArea *a, PciTopology **ret) {
+        char *err = NULL;
+        int r;
+
+        r = pci_load_topology(ret, &err);
+        if (r < 0) {
+                free(err);
+                return r;
+        }
+        set_load_error(a, err);
         return 0;
 }
 
@@ -72,6 +93,83 @@ static int announce_all(PciArea *a) {
         return 0;
 }
 
+static int arm_settle(PciArea *a);
+
+static void *loader_thread(void *userdata) {
+        PciArea *a = userdata;
+        uint64_t one = 1;
+
+        a->loaded_r = pci_load_topology(&a->loaded, &a->loaded_error);
+        /* The eventfd write publishes the results to the event loop. */
+        if (write(a->loader_fd, &one, sizeof one) < 0)
+                log_error_errno(errno, "PCI loader could not wake the event loop: %m");
+        return NULL;
+}
+
+static int safe_close_fd(int fd) {
+        if (fd >= 0)
+                (void) close(fd);
+        return -EBADF;
+}
+
+static void loader_join(PciArea *a) {
+        if (!a->loading)
+                return;
+        (void) pthread_join(a->loader, NULL);
+        a->loading = false;
+        a->loader_source = sd_event_source_disable_unref(a->loader_source);
+        a->loader_fd = safe_close_fd(a->loader_fd);
+}
+
+static int on_loader_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        PciArea *a = userdata;
+        PciTopology *t;
+        int r;
+
+        loader_join(a);
+        if (a->loaded_r < 0) {
+                log_error_errno(a->loaded_r, "The first PCI audit failed; Audit() tries again: %m");
+                manager_update_state(a->m);
+                return 0;
+        }
+        set_load_error(a, TAKE_PTR(a->loaded_error));
+        t = TAKE_PTR(a->loaded);
+        r = pci_area_install(a, t);
+        if (r < 0)
+                log_error_errno(r, "Failed to publish the first PCI audit: %m");
+        for (size_t i = 0; i < a->topo->n_devices; i++)
+                if (a->topo->devices[i]->verdict == PCI_VERDICT_UNSAFE)
+                        log_unsafe(a->topo->devices[i]);
+        log_struct(LOG_INFO, MESSAGE_ID_PCI_AUDIT_CHANGED, "PCI audit: %zu devices, %u unsafe, %u shared, %u isolated.",
+                   a->topo->n_devices, pci_audit_count_verdict(a->topo, PCI_VERDICT_UNSAFE),
+                   pci_audit_count_verdict(a->topo, PCI_VERDICT_SHARED),
+                   pci_audit_count_verdict(a->topo, PCI_VERDICT_ISOLATED));
+        /* uevents that came while the worker read the tree */
+        if (pci_map_size(a->pending) > 0 && arm_settle(a) < 0)
+                log_error("Cannot arm the PCI update timer; queued uevents wait for the next one.");
+        return 0;
+}
+
+static int loader_start(PciArea *a) {
+        int r;
+
+        /* Fill the path caches on this thread: the worker only reads them. */
+        (void) paths_sysfs_dir();
+        (void) paths_proc_dir();
+
+        a->loader_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (a->loader_fd < 0)
+                return -errno;
+        r = sd_event_add_io(a->m->event, &a->loader_source, a->loader_fd, EPOLLIN, on_loader_done, a);
+        if (r < 0)
+                return r;
+        r = -pthread_create(&a->loader, NULL, loader_thread, a);
+        if (r < 0)
+                return r;
+        a->loading = true;
+        return 0;
+}
+
 int pci_area_start(Manager *m) {
         PciArea *a;
         int r;
@@ -81,36 +179,37 @@ int pci_area_start(Manager *m) {
                 return log_oom();
         m->pci = a;
         a->m = m;
+        a->loader_fd = -EBADF;
         a->announced = pci_map_new();
         a->pending = pci_map_new();
-        if (!a->announced || !a->pending)
+        a->topo = pci_topology_new();
+        if (!a->announced || !a->pending || !a->topo)
                 return log_oom();
-
-        r = pci_load(a, &a->topo);
-        if (r < 0)
-                return log_error_errno(r, "Failed to audit the PCI topology: %m");
-        r = announce_all(a);
-        if (r < 0)
-                return log_oom();
-        log_findings(a->topo);
-        for (size_t i = 0; i < a->topo->n_devices; i++)
-                if (a->topo->devices[i]->verdict == PCI_VERDICT_UNSAFE)
-                        log_unsafe(a->topo->devices[i]);
-        log_struct(LOG_INFO, MESSAGE_ID_PCI_AUDIT_CHANGED, "PCI audit: %zu devices, %u unsafe, %u shared, %u isolated.",
-                   a->topo->n_devices, pci_audit_count_verdict(a->topo, PCI_VERDICT_UNSAFE),
-                   pci_audit_count_verdict(a->topo, PCI_VERDICT_SHARED),
-                   pci_audit_count_verdict(a->topo, PCI_VERDICT_ISOLATED));
 
         r = bus_pci_register(a);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the PCI objects: %m");
+
+        r = loader_start(a);
+        if (r < 0) {
+                /* No thread: audit here, before serving. */
+                log_warning_errno(r, "Cannot run the first PCI audit on a worker thread, running it now: %m");
+                return pci_area_reaudit(a);
+        }
         return 0;
+}
+
+bool pci_area_loading(Manager *m) {
+        return m->pci && m->pci->loading;
 }
 
 void pci_area_free(Manager *m) {
         PciArea *a = m->pci;
         if (!a)
                 return;
+        loader_join(a);
+        pci_topology_free(a->loaded);
+        free(a->loaded_error);
         sd_event_source_disable_unref(a->settle);
         sd_bus_slot_unref(a->slot_pci);
         sd_bus_slot_unref(a->slot_dev);
@@ -373,18 +472,19 @@ void pci_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
         }
         a->events++;
         a->last_update_events++;
+        if (a->loading)
+                return;         /* processed once the first audit lands */
         r = arm_settle(a);
         if (r < 0)
                 log_error_errno(r, "Cannot arm the PCI update timer: %m");
 }
 
 int pci_area_reaudit(PciArea *a) {
-        _cleanup_(pci_topology_freep) PciTopology *old = NULL;
-        _cleanup_strv_free_ char **added = NULL, **removed = NULL;
-        _cleanup_free_ PciDev **list = NULL;
-        size_t n_list = 0;
         PciTopology *t;
         int r;
+
+        if (a->loading)
+                return -EBUSY;
 
         /* the queue is covered by the full re-read */
         pci_map_free(a->pending);
@@ -396,6 +496,17 @@ int pci_area_reaudit(PciArea *a) {
         r = pci_load(a, &t);
         if (r < 0)
                 return r;
+        return pci_area_install(a, t);
+}
+
+/* Replaces the topology with t (taking it) and tells clients what changed. */
+int pci_area_install(PciArea *a, PciTopology *t) {
+        _cleanup_(pci_topology_freep) PciTopology *old = NULL;
+        _cleanup_strv_free_ char **added = NULL, **removed = NULL;
+        _cleanup_free_ PciDev **list = NULL;
+        size_t n_list = 0;
+        int r;
+
         old = a->topo;
         a->topo = t;
         list = calloc(t->n_devices + 1, sizeof(PciDev *));

@@ -149,9 +149,22 @@ class Daemon:
                                                   'org.freedesktop.DBus', 'GetConnectionUnixProcessID', 's',
                                                   [owner]))
                 if pid == self.proc.pid or WRAPPER:
+                    self.wait_started(deadline)
                     return
             time.sleep(0.01)
         raise RuntimeError(f'hwsecd did not take {BUS_NAME} in time:\n{self.log()}')
+
+    def wait_started(self, deadline):
+        """hwsecd serves at once; Manager.State leaves "starting" when the first PCI audit
+        (a worker thread) has landed. Tests want the whole picture."""
+        while time.monotonic() < deadline:
+            try:
+                if self.get('/org/hwsecd1', 'org.hwsecd1.Manager', 'State') != 'starting':
+                    return
+            except dbus.DBusException:
+                pass
+            time.sleep(0.005)
+        raise RuntimeError(f'hwsecd stayed "starting":\n{self.log()}')
 
     @property
     def pid(self):
