@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 
+#include "bus-util.h"
 #include "ctl.h"
 
 #define BUS_NAME "org.hwsecd1"
@@ -239,19 +240,6 @@ fail:
 }
 
 static int read_any(sd_bus_message *msg, char type, const char *contents, json_object **ret, unsigned depth) {
-        union {
-                uint8_t y;
-                int b;
-                int16_t n;
-                uint16_t q;
-                int32_t i;
-                uint32_t u;
-                int64_t x;
-                uint64_t t;
-                double d;
-                const char *s;
-                int h;
-        } v;
         int r;
 
         if (depth > 32)
@@ -273,24 +261,7 @@ static int read_any(sd_bus_message *msg, char type, const char *contents, json_o
         }
         if (type == 'a' || type == 'r')
                 return read_container(msg, type, contents, ret, depth);
-
-        r = sd_bus_message_read_basic(msg, type, &v);
-        if (r < 0)
-                return r;
-        switch (type) {
-        case 'y': *ret = json_object_new_int64(v.y); break;
-        case 'b': *ret = json_object_new_boolean(v.b); break;
-        case 'n': *ret = json_object_new_int64(v.n); break;
-        case 'q': *ret = json_object_new_int64(v.q); break;
-        case 'i': *ret = json_object_new_int64(v.i); break;
-        case 'u': *ret = json_object_new_int64(v.u); break;
-        case 'x': *ret = json_object_new_int64(v.x); break;
-        case 't': *ret = json_object_new_uint64(v.t); break;
-        case 'd': *ret = json_object_new_double(v.d); break;
-        case 'h': *ret = json_object_new_int(v.h); break;
-        default: *ret = json_object_new_string(v.s); break;
-        }
-        return *ret ? 0 : -ENOMEM;
+        return bus_read_basic_as_json(msg, type, ret);
 }
 
 int ctl_message_to_json(sd_bus_message *msg, json_object **ret) {

@@ -99,7 +99,7 @@ int bus_append_json_variant(sd_bus_message *m, json_object *v) {
 static int read_value_as_json(sd_bus_message *m, char type, const char *contents, const char *key,
                               json_object **ret, sd_bus_error *error, unsigned depth);
 
-static int read_basic(sd_bus_message *m, char type, json_object **ret) {
+int bus_read_basic_as_json(sd_bus_message *m, char type, json_object **ret) {
         union {
                 uint8_t y;
                 int b;
@@ -111,6 +111,7 @@ static int read_basic(sd_bus_message *m, char type, json_object **ret) {
                 uint64_t t;
                 double d;
                 const char *s;
+                int h;
         } v;
         int r;
 
@@ -128,6 +129,7 @@ static int read_basic(sd_bus_message *m, char type, json_object **ret) {
         case 't': *ret = json_object_new_uint64(v.t); break;
         case 'd': *ret = json_object_new_double(v.d); break;
         case 's': case 'o': case 'g': *ret = json_object_new_string(v.s); break;
+        case 'h': *ret = json_object_new_int(v.h); break;
         default: return -EINVAL;
         }
         return *ret ? 0 : -ENOMEM;
@@ -193,7 +195,7 @@ static int read_value_as_json(sd_bus_message *m, char type, const char *contents
                                          "Value of '%s' is nested too deeply.", key);
 
         if (strchr("ybnqiuxtdsog", type))
-                return read_basic(m, type, ret);
+                return bus_read_basic_as_json(m, type, ret);
 
         if (type == 'a' && contents && streq(contents, "{sv}"))
                 return read_dict(m, key, ret, error, depth);

@@ -15,6 +15,9 @@ int bus_append_json_variant(sd_bus_message *m, json_object *v);
 /* Appends a JSON object as a{sv}. */
 int bus_append_json_dict(sd_bus_message *m, json_object *obj);
 
+/* Reads one basic value (y b n q i u x t d s o g h) as JSON. */
+int bus_read_basic_as_json(sd_bus_message *m, char type, json_object **ret);
+
 /* Reads an a{sv} argument into a JSON object (s, b, y, n, q, i, u, x, t, d, as, a{sv} nested).
  * Unsupported types give -EINVAL with ret_error set to InvalidArgument naming the key. */
 int bus_read_dict_as_json(sd_bus_message *m, json_object **ret, sd_bus_error *ret_error);

@@ -19,7 +19,15 @@ static int append_strv(sd_bus_message *reply, char **l) {
         return sd_bus_message_append_strv(reply, l);
 }
 
-static int append_groups(sd_bus_message *reply, PciTopology *t, PciGrouping kind) {
+static bool group_has_unsafe(const PciGroup *g) {
+        for (size_t j = 0; j < g->n_members; j++)
+                if (g->members[j]->verdict == PCI_VERDICT_UNSAFE)
+                        return true;
+        return false;
+}
+
+/* Appends the groups of one grouping as aas; with only_unsafe, just those with an unsafe member. */
+static int append_groups(sd_bus_message *reply, PciTopology *t, PciGrouping kind, bool only_unsafe) {
         _cleanup_free_ PciGroup **gs = NULL;
         size_t n;
         int r;
@@ -29,6 +37,8 @@ static int append_groups(sd_bus_message *reply, PciTopology *t, PciGrouping kind
                 return r;
         r = sd_bus_message_open_container(reply, 'a', "as");
         for (size_t i = 0; r >= 0 && i < n; i++) {
+                if (only_unsafe && !group_has_unsafe(gs[i]))
+                        continue;
                 r = sd_bus_message_open_container(reply, 'a', "s");
                 for (size_t j = 0; r >= 0 && j < gs[i]->n_members; j++)
                         r = sd_bus_message_append(reply, "s", gs[i]->members[j]->address);
@@ -92,13 +102,13 @@ static int prop_kernel_groups(sd_bus *bus, const char *path, const char *interfa
 static int prop_predicted_groups(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         PciArea *a = userdata;
-        return append_groups(reply, a->topo, PCI_GROUPING_PREDICTED);
+        return append_groups(reply, a->topo, PCI_GROUPING_PREDICTED, false);
 }
 
 static int prop_isolation_groups(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         PciArea *a = userdata;
-        return append_groups(reply, a->topo, PCI_GROUPING_ISOLATION);
+        return append_groups(reply, a->topo, PCI_GROUPING_ISOLATION, false);
 }
 
 static int prop_unsafe_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -118,29 +128,7 @@ static int prop_unsafe_devices(sd_bus *bus, const char *path, const char *interf
 static int prop_unsafe_groups(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         PciArea *a = userdata;
-        _cleanup_free_ PciGroup **gs = NULL;
-        size_t n;
-        int r;
-
-        r = pci_groups_collect(a->topo, PCI_GROUPING_ISOLATION, &gs, &n);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "as");
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                bool unsafe = false;
-                for (size_t j = 0; j < gs[i]->n_members; j++)
-                        unsafe = unsafe || gs[i]->members[j]->verdict == PCI_VERDICT_UNSAFE;
-                if (!unsafe)
-                        continue;
-                r = sd_bus_message_open_container(reply, 'a', "s");
-                for (size_t j = 0; r >= 0 && j < gs[i]->n_members; j++)
-                        r = sd_bus_message_append(reply, "s", gs[i]->members[j]->address);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        return r;
+        return append_groups(reply, a->topo, PCI_GROUPING_ISOLATION, true);
 }
 
 static int prop_host_findings(sd_bus *bus, const char *path, const char *interface, const char *property,
