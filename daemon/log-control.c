@@ -17,11 +17,11 @@ int log_control_validate(const char *property, sd_bus_message *msg, sd_bus_error
                 return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "%s must be a string.", property);
         if (streq(property, "LogLevel") && log_level_from_string(value) < 0)
                 return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
-                                         "Invalid log level '%s'. Use emerg, alert, crit, err, warning, notice, info or debug.",
+                                         "Invalid log level '%.64s'. Use emerg, alert, crit, err, warning, notice, info or debug.",
                                          value);
         if (streq(property, "LogTarget") && log_target_from_string(value) < 0)
                 return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
-                                         "Invalid log target '%s'. Use auto, console, journal or null.", value);
+                                         "Invalid log target '%.64s'. Use auto, console, journal or null.", value);
         return 0;
 }
 
@@ -60,7 +60,7 @@ static int property_set_level(sd_bus *bus, const char *path, const char *interfa
                 return r;
         level = log_level_from_string(s);
         if (level < 0)
-                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "Invalid log level '%s'.", s);
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "Invalid log level '%.64s'.", s);
         log_set_max_level(level);
         ((Manager *) userdata)->log_level_pinned = true;   /* a later Reload() keeps this level */
         log_info("Log level set to %s.", s);
@@ -81,7 +81,7 @@ static int property_set_target(sd_bus *bus, const char *path, const char *interf
                 return r;
         t = log_target_from_string(s);
         if (t < 0)
-                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "Invalid log target '%s'.", s);
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "Invalid log target '%.64s'.", s);
         log_set_target(t);
         log_info("Log target set to %s.", s);
         return sd_bus_emit_properties_changed(bus, path, interface, property, NULL);
