@@ -433,16 +433,10 @@ int asid_apply_policy(AsidArea *a, AsidPolicy *policy, const AsidPlan *plan, con
         r = modprobe_read_ours(paths_modprobe_dir(), &v);
         old_configured = r > 0 ? (int64_t) v : -1;
 
-        r = plan->manages_cth ? modprobe_write(paths_modprobe_dir(), plan->cth_asids)
-                              : modprobe_remove(paths_modprobe_dir());
-        if (r < 0) {
-                *ret_what = "write the modprobe.d file";
-                return r;
-        }
-
+        /* state.json first: it is the truth start-up reconciles the modprobe.d file with, so a
+         * crash between the two writes can never leave a file that no saved policy confirms. */
         section = state_for(policy, plan);
         if (!section) {
-                (void) restore_modprobe(old_configured);
                 *ret_what = "build the state";
                 return -ENOMEM;
         }
@@ -450,13 +444,27 @@ int asid_apply_policy(AsidArea *a, AsidPolicy *policy, const AsidPlan *plan, con
                 json_object_get(old);
         json_object_object_add(m->state, STATE_KEY, section);
         r = manager_save_state(m);
+        if (r >= 0) {
+                r = plan->manages_cth ? modprobe_write(paths_modprobe_dir(), plan->cth_asids)
+                                      : modprobe_remove(paths_modprobe_dir());
+                if (r < 0) {
+                        *ret_what = "write the modprobe.d file";
+                        (void) restore_modprobe(old_configured);
+                } else
+                        *ret_what = NULL;
+        } else
+                *ret_what = "save the state file";
         if (r < 0) {
+                int k;
+
+                /* Put the previous policy back, in memory and on disk. */
                 if (old)
                         json_object_object_add(m->state, STATE_KEY, old);
                 else
                         json_object_object_del(m->state, STATE_KEY);
-                (void) restore_modprobe(old_configured);
-                *ret_what = "save the state file";
+                k = manager_save_state(m);
+                if (k < 0)
+                        log_error_errno(k, "The previous ASID policy could not be written back to state.json: %m");
                 return r;
         }
         json_object_put(old);
@@ -515,8 +523,14 @@ static int load_policy(AsidArea *a) {
                 return 0;
         }
 
-        /* The file is ours: put it back if it went missing or was edited. */
-        if (a->policy.cth_mode != CTH_UNMANAGED) {
+        /* The file is ours: put it back if it went missing or was edited, and remove it when the
+         * saved policy leaves ciphertext hiding alone. */
+        if (a->policy.cth_mode == CTH_UNMANAGED) {
+                r = modprobe_remove(paths_modprobe_dir());
+                if (r < 0)
+                        log_warning_errno(r, "Failed to remove %s/%s, which the saved policy does not want: %m",
+                                          paths_modprobe_dir(), ASID_MODPROBE_FILE);
+        } else {
                 uint32_t v;
 
                 r = modprobe_read_ours(paths_modprobe_dir(), &v);

@@ -96,11 +96,11 @@ int asid_cgroup_path_normalize(const char *path, char **ret) {
 static int parse_limit(json_object *v, const char *cgroup, const char *res, uint64_t *ret, char **ret_error) {
         _cleanup_free_ char *what = NULL;
 
-        if (asprintf(&what, "Quota \"%s\" of cgroup \"%s\"", res, cgroup) < 0)
+        if (asprintf(&what, "Quota \"%.64s\" of cgroup \"%.64s\"", res, cgroup) < 0)
                 return -ENOMEM;
         if (json_object_is_type(v, json_type_string)) {
                 if (!streq(json_object_get_string(v), "max"))
-                        return set_error(ret_error, "%s must be a number or \"max\", not \"%s\".",
+                        return set_error(ret_error, "%s must be a number or \"max\", not \"%.64s\".",
                                          what, json_object_get_string(v));
                 *ret = ASID_QUOTA_UNLIMITED;
                 return 0;
@@ -112,13 +112,13 @@ static int parse_quota(const char *key, json_object *v, AsidQuota *q, char **ret
         int r;
 
         if (!json_object_is_type(v, json_type_object))
-                return set_error(ret_error, "Quota for cgroup \"%s\" must be a dictionary with \"sev\" and/or \"sev_es\", not %s.",
+                return set_error(ret_error, "Quota for cgroup \"%.64s\" must be a dictionary with \"sev\" and/or \"sev_es\", not %s.",
                                  key, json_type_name(v));
         r = asid_cgroup_path_normalize(key, &q->cgroup);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return set_error(ret_error, "Quota cgroup path \"%s\" is not a valid non-root cgroup path relative to the cgroup root (no \"..\", \".\", empty parts or control characters).",
+                return set_error(ret_error, "Quota cgroup path \"%.64s\" is not a valid non-root cgroup path relative to the cgroup root (no \"..\", \".\", empty parts or control characters).",
                                  key);
 
         json_object_object_foreach(v, res, limit) {
@@ -129,13 +129,13 @@ static int parse_quota(const char *key, json_object *v, AsidQuota *q, char **ret
                         r = parse_limit(limit, key, res, &q->sev_es, ret_error);
                         q->has_sev_es = true;
                 } else
-                        return set_error(ret_error, "Quota for cgroup \"%s\" has unknown resource \"%s\"; use \"sev\" or \"sev_es\".",
+                        return set_error(ret_error, "Quota for cgroup \"%.64s\" has unknown resource \"%.64s\"; use \"sev\" or \"sev_es\".",
                                          key, res);
                 if (r < 0)
                         return r;
         }
         if (!q->has_sev && !q->has_sev_es)
-                return set_error(ret_error, "Quota for cgroup \"%s\" sets neither \"sev\" nor \"sev_es\".", key);
+                return set_error(ret_error, "Quota for cgroup \"%.64s\" sets neither \"sev\" nor \"sev_es\".", key);
         return 0;
 }
 
@@ -162,7 +162,7 @@ static int parse_quotas(json_object *v, AsidPolicy *p, char **ret_error) {
                         return r;
                 for (size_t i = 0; i + 1 < p->n_quotas; i++)
                         if (streq(p->quotas[i].cgroup, p->quotas[p->n_quotas - 1].cgroup))
-                                return set_error(ret_error, "Quota cgroup \"%s\" is given twice.", key);
+                                return set_error(ret_error, "Quota cgroup \"%.64s\" is given twice.", key);
         }
         return 0;
 }
@@ -179,7 +179,7 @@ static int parse_cth(json_object *v, AsidPolicy *p, char **ret_error) {
                 else if (streq(s, "all-snp"))
                         p->cth_mode = CTH_ALL_SNP;
                 else
-                        return set_error(ret_error, "\"ciphertext_hiding\" must be \"off\", \"all-snp\" or a number of SNP ASIDs, not \"%s\".", s);
+                        return set_error(ret_error, "\"ciphertext_hiding\" must be \"off\", \"all-snp\" or a number of SNP ASIDs, not \"%.64s\".", s);
                 return 0;
         }
         r = get_uint(v, "\"ciphertext_hiding\"", UINT32_MAX, &n, ret_error);
@@ -208,7 +208,7 @@ int asid_policy_from_json(json_object *o, AsidPolicy *ret, char **ret_error) {
                 } else if (streq(key, "quotas"))
                         r = parse_quotas(v, &p, ret_error);
                 else
-                        r = set_error(ret_error, "Unknown policy key \"%s\"; known keys are ciphertext_hiding, allow_sev_es_unusable and quotas.", key);
+                        r = set_error(ret_error, "Unknown policy key \"%.64s\"; known keys are ciphertext_hiding, allow_sev_es_unusable and quotas.", key);
                 if (r < 0) {
                         asid_policy_done(&p);
                         return r;
@@ -391,11 +391,11 @@ static int check_quotas(const AsidPolicy *p, const AsidHost *host, AsidProblems 
 
                 if (q->has_sev && q->sev != ASID_QUOTA_UNLIMITED && host->sev_capacity > 0 && q->sev > host->sev_capacity)
                         r = asid_problems_add(l, ASID_SEVERITY_WARNING, "quota-above-capacity",
-                                              "Quota sev=%" PRIu64 " for \"%s\" is above the SEV capacity %" PRIu64 " and limits nothing.",
+                                              "Quota sev=%" PRIu64 " for \"%.64s\" is above the SEV capacity %" PRIu64 " and limits nothing.",
                                               q->sev, q->cgroup, host->sev_capacity);
                 if (r >= 0 && q->has_sev_es && q->sev_es != ASID_QUOTA_UNLIMITED && host->sev_es_capacity > 0 && q->sev_es > host->sev_es_capacity)
                         r = asid_problems_add(l, ASID_SEVERITY_WARNING, "quota-above-capacity",
-                                              "Quota sev_es=%" PRIu64 " for \"%s\" is above the SEV-ES/SNP capacity %" PRIu64 " and limits nothing.",
+                                              "Quota sev_es=%" PRIu64 " for \"%.64s\" is above the SEV-ES/SNP capacity %" PRIu64 " and limits nothing.",
                                               q->sev_es, q->cgroup, host->sev_es_capacity);
                 if (r < 0)
                         return r;

@@ -129,6 +129,11 @@ static int on_loader_done(sd_event_source *s, int fd, uint32_t revents, void *us
         loader_join(a);
         if (a->loaded_r < 0) {
                 log_error_errno(a->loaded_r, "The first PCI audit failed; Audit() tries again: %m");
+                /* Audit() re-reads everything; the queued uevents are covered by it. */
+                pci_map_free(a->pending);
+                a->pending = pci_map_new();
+                if (!a->pending)
+                        log_oom();
                 manager_update_state(a->m);
                 return 0;
         }
@@ -161,11 +166,13 @@ static int loader_start(PciArea *a) {
         if (a->loader_fd < 0)
                 return -errno;
         r = sd_event_add_io(a->m->event, &a->loader_source, a->loader_fd, EPOLLIN, on_loader_done, a);
-        if (r < 0)
+        if (r >= 0)
+                r = -pthread_create(&a->loader, NULL, loader_thread, a);
+        if (r < 0) {
+                a->loader_source = sd_event_source_disable_unref(a->loader_source);
+                a->loader_fd = safe_close_fd(a->loader_fd);
                 return r;
-        r = -pthread_create(&a->loader, NULL, loader_thread, a);
-        if (r < 0)
-                return r;
+        }
         a->loading = true;
         return 0;
 }

@@ -575,7 +575,9 @@ void firmware_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
                 return;
         if (a->present != was)
                 log_notice("SFS device %s %s.", SFS_DEVICE_PATH, a->present ? "appeared" : "went away");
-        firmware_read_versions(a);
+        /* During an update the worker owns the device; it reads the versions when it is done. */
+        if (!a->worker_active)
+                firmware_read_versions(a);
         bus_firmware_changed(a, "SfsPresent", "Versions", NULL);
         manager_broadcast(m, MANAGER_EVENT_FIRMWARE_CHANGED);
         if (a->present && !was)

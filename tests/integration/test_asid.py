@@ -366,6 +366,20 @@ def test_policy_survives_restart_and_file_is_restored(host, bus, polkit, daemon)
     assert d.get(PATH, IFACE, 'PendingReload')
 
 
+def test_file_no_saved_policy_confirms_is_removed_at_start(host, bus, polkit, daemon):
+    """state.json is written before the modprobe.d file; a file left by a crash after a later
+    policy dropped ciphertext hiding is brought back in line with the saved policy at start."""
+    polkit.allow(ACTION)
+    d = daemon(host)
+    asid(d).SetPolicy(policy(allow_sev_es_unusable=False))      # no ciphertext_hiding: unmanaged
+    assert not host.path(MODPROBE).exists()
+    d.stop()
+    host.write(MODPROBE, EXPECTED_MODPROBE_64)                    # as if a crash left it behind
+    d.start()
+    assert not host.path(MODPROBE).exists()
+    assert d.get(PATH, IFACE, 'ConfiguredCiphertextHidingAsids') == -1
+
+
 def test_unmanaged_policy_removes_our_file(host, bus, polkit, daemon):
     polkit.allow(ACTION)
     d = daemon(host)
