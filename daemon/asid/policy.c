@@ -22,21 +22,6 @@ void asid_policy_done(AsidPolicy *p) {
         p->n_quotas = 0;
 }
 
-static int set_error(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-
-static int set_error(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_error) {
-                free(*ret_error);
-                va_start(ap, fmt);
-                if (vasprintf(ret_error, fmt, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return -EINVAL;
-}
-
 static const char *json_type_name(json_object *v) {
         return v ? json_type_to_name(json_object_get_type(v)) : "null";
 }
@@ -46,12 +31,12 @@ static int get_uint(json_object *v, const char *what, uint64_t max, uint64_t *re
         int64_t i;
 
         if (!json_object_is_type(v, json_type_int))
-                return set_error(ret_error, "%s must be an unsigned integer, not %s.", what, json_type_name(v));
+                return error_message_set(ret_error, EINVAL, "%s must be an unsigned integer, not %s.", what, json_type_name(v));
         i = json_object_get_int64(v);
         if (i < 0)
-                return set_error(ret_error, "%s must not be negative (got %" PRIi64 ").", what, i);
+                return error_message_set(ret_error, EINVAL, "%s must not be negative (got %" PRIi64 ").", what, i);
         if (i == INT64_MAX || (uint64_t) i > max)
-                return set_error(ret_error, "%s is too large (the maximum is %" PRIu64 ").", what, max);
+                return error_message_set(ret_error, EINVAL, "%s is too large (the maximum is %" PRIu64 ").", what, max);
         *ret = (uint64_t) i;
         return 0;
 }
@@ -100,7 +85,7 @@ static int parse_limit(json_object *v, const char *cgroup, const char *res, uint
                 return -ENOMEM;
         if (json_object_is_type(v, json_type_string)) {
                 if (!streq(json_object_get_string(v), "max"))
-                        return set_error(ret_error, "%s must be a number or \"max\", not \"%.64s\".",
+                        return error_message_set(ret_error, EINVAL, "%s must be a number or \"max\", not \"%.64s\".",
                                          what, json_object_get_string(v));
                 *ret = ASID_QUOTA_UNLIMITED;
                 return 0;
@@ -112,13 +97,13 @@ static int parse_quota(const char *key, json_object *v, AsidQuota *q, char **ret
         int r;
 
         if (!json_object_is_type(v, json_type_object))
-                return set_error(ret_error, "Quota for cgroup \"%.64s\" must be a dictionary with \"sev\" and/or \"sev_es\", not %s.",
+                return error_message_set(ret_error, EINVAL, "Quota for cgroup \"%.64s\" must be a dictionary with \"sev\" and/or \"sev_es\", not %s.",
                                  key, json_type_name(v));
         r = asid_cgroup_path_normalize(key, &q->cgroup);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return set_error(ret_error, "Quota cgroup path \"%.64s\" is not a valid non-root cgroup path relative to the cgroup root (no \"..\", \".\", empty parts or control characters).",
+                return error_message_set(ret_error, EINVAL, "Quota cgroup path \"%.64s\" is not a valid non-root cgroup path relative to the cgroup root (no \"..\", \".\", empty parts or control characters).",
                                  key);
 
         json_object_object_foreach(v, res, limit) {
@@ -129,13 +114,13 @@ static int parse_quota(const char *key, json_object *v, AsidQuota *q, char **ret
                         r = parse_limit(limit, key, res, &q->sev_es, ret_error);
                         q->has_sev_es = true;
                 } else
-                        return set_error(ret_error, "Quota for cgroup \"%.64s\" has unknown resource \"%.64s\"; use \"sev\" or \"sev_es\".",
+                        return error_message_set(ret_error, EINVAL, "Quota for cgroup \"%.64s\" has unknown resource \"%.64s\"; use \"sev\" or \"sev_es\".",
                                          key, res);
                 if (r < 0)
                         return r;
         }
         if (!q->has_sev && !q->has_sev_es)
-                return set_error(ret_error, "Quota for cgroup \"%.64s\" sets neither \"sev\" nor \"sev_es\".", key);
+                return error_message_set(ret_error, EINVAL, "Quota for cgroup \"%.64s\" sets neither \"sev\" nor \"sev_es\".", key);
         return 0;
 }
 
@@ -143,10 +128,10 @@ static int parse_quotas(json_object *v, AsidPolicy *p, char **ret_error) {
         size_t n;
 
         if (!json_object_is_type(v, json_type_object))
-                return set_error(ret_error, "\"quotas\" must be a dictionary of cgroup path to limits, not %s.", json_type_name(v));
+                return error_message_set(ret_error, EINVAL, "\"quotas\" must be a dictionary of cgroup path to limits, not %s.", json_type_name(v));
         n = (size_t) json_object_object_length(v);
         if (n > ASID_POLICY_MAX_QUOTAS)
-                return set_error(ret_error, "\"quotas\" names %zu cgroups; at most %u are allowed.", n, ASID_POLICY_MAX_QUOTAS);
+                return error_message_set(ret_error, EINVAL, "\"quotas\" names %zu cgroups; at most %u are allowed.", n, ASID_POLICY_MAX_QUOTAS);
         if (n == 0)
                 return 0;
         p->quotas = calloc(n, sizeof(AsidQuota));
@@ -162,7 +147,7 @@ static int parse_quotas(json_object *v, AsidPolicy *p, char **ret_error) {
                         return r;
                 for (size_t i = 0; i + 1 < p->n_quotas; i++)
                         if (streq(p->quotas[i].cgroup, p->quotas[p->n_quotas - 1].cgroup))
-                                return set_error(ret_error, "Quota cgroup \"%.64s\" is given twice.", key);
+                                return error_message_set(ret_error, EINVAL, "Quota cgroup \"%.64s\" is given twice.", key);
         }
         return 0;
 }
@@ -179,7 +164,7 @@ static int parse_cth(json_object *v, AsidPolicy *p, char **ret_error) {
                 else if (streq(s, "all-snp"))
                         p->cth_mode = CTH_ALL_SNP;
                 else
-                        return set_error(ret_error, "\"ciphertext_hiding\" must be \"off\", \"all-snp\" or a number of SNP ASIDs, not \"%.64s\".", s);
+                        return error_message_set(ret_error, EINVAL, "\"ciphertext_hiding\" must be \"off\", \"all-snp\" or a number of SNP ASIDs, not \"%.64s\".", s);
                 return 0;
         }
         r = get_uint(v, "\"ciphertext_hiding\"", UINT32_MAX, &n, ret_error);
@@ -195,20 +180,20 @@ int asid_policy_from_json(json_object *o, AsidPolicy *ret, char **ret_error) {
         int r = 0;
 
         if (!json_object_is_type(o, json_type_object))
-                return set_error(ret_error, "The policy must be a dictionary, not %s.", json_type_name(o));
+                return error_message_set(ret_error, EINVAL, "The policy must be a dictionary, not %s.", json_type_name(o));
 
         json_object_object_foreach(o, key, v) {
                 if (streq(key, "ciphertext_hiding"))
                         r = parse_cth(v, &p, ret_error);
                 else if (streq(key, "allow_sev_es_unusable")) {
                         if (!json_object_is_type(v, json_type_boolean))
-                                r = set_error(ret_error, "\"allow_sev_es_unusable\" must be a boolean, not %s.", json_type_name(v));
+                                r = error_message_set(ret_error, EINVAL, "\"allow_sev_es_unusable\" must be a boolean, not %s.", json_type_name(v));
                         else
                                 p.allow_sev_es_unusable = json_object_get_boolean(v);
                 } else if (streq(key, "quotas"))
                         r = parse_quotas(v, &p, ret_error);
                 else
-                        r = set_error(ret_error, "Unknown policy key \"%.64s\"; known keys are ciphertext_hiding, allow_sev_es_unusable and quotas.", key);
+                        r = error_message_set(ret_error, EINVAL, "Unknown policy key \"%.64s\"; known keys are ciphertext_hiding, allow_sev_es_unusable and quotas.", key);
                 if (r < 0) {
                         asid_policy_done(&p);
                         return r;

@@ -56,19 +56,6 @@ static void kgroup_remove_address(PciKernelGroup *g, const char *address) {
                 }
 }
 
-static int set_error(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-static int set_error(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-        if (!ret_error)
-                return 0;
-        free(*ret_error);
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return 0;
-}
-
 int pci_kgroups_parse_find_text(PciTopology *t, const char *text, char **ret_error) {
         unsigned line = 0;
         int r;
@@ -89,22 +76,22 @@ int pci_kgroups_parse_find_text(PciTopology *t, const char *text, char **ret_err
                 /* .../iommu_groups/<N>/devices/<address> */
                 char *ig = strstr(l, "iommu_groups/");
                 if (!ig)
-                        return set_error(ret_error, "Line %u is not a /sys/kernel/iommu_groups/<N>/devices/<address> path "
+                        return error_message_set(ret_error, 0, "Line %u is not a /sys/kernel/iommu_groups/<N>/devices/<address> path "
                                          "(expected the output of `find /sys/kernel/iommu_groups/ -type l`).", line), -EBADMSG;
                 char *num = ig + strlen("iommu_groups/");
                 char *slash = strchr(num, '/');
                 if (!slash || !strneq(slash, "/devices/", 9))
-                        return set_error(ret_error, "Line %u: expected <N>/devices/<address> after iommu_groups/.", line), -EBADMSG;
+                        return error_message_set(ret_error, 0, "Line %u: expected <N>/devices/<address> after iommu_groups/.", line), -EBADMSG;
                 *slash = '\0';
                 uint32_t n;
                 r = safe_atou32(num, 10, &n);
                 if (r < 0 || n > INT32_MAX)
-                        return set_error(ret_error, "Line %u: \"%s\" is not an IOMMU group number.", line, num), -EBADMSG;
+                        return error_message_set(ret_error, 0, "Line %u: \"%s\" is not an IOMMU group number.", line, num), -EBADMSG;
                 const char *addr = slash + 9;
                 uint32_t dom;
                 uint8_t b, dv, fn;
                 if (pci_parse_address(addr, &dom, &b, &dv, &fn) < 0 || strchr(addr, '/'))
-                        return set_error(ret_error, "Line %u: \"%s\" is not a PCI address (DDDD:BB:DD.F).", line, addr), -EBADMSG;
+                        return error_message_set(ret_error, 0, "Line %u: \"%s\" is not a PCI address (DDDD:BB:DD.F).", line, addr), -EBADMSG;
                 char canon[24];
                 pci_format_address(canon, dom, b, dv, fn);
 
@@ -129,9 +116,9 @@ int pci_kgroups_load_find_file(PciTopology *t, const char *path, char **ret_erro
 
         r = read_full_file(path, KGROUPS_FILE_MAX, &text, NULL);
         if (r < 0)
-                return set_error(ret_error, "Cannot read IOMMU groups file %s: %s.", path, strerror(-r)), r;
+                return error_message_set(ret_error, 0, "Cannot read IOMMU groups file %s: %s.", path, strerror(-r)), r;
         if (!utf8_is_valid(text))
-                return set_error(ret_error, "IOMMU groups file %s is not text.", path), -EBADMSG;
+                return error_message_set(ret_error, 0, "IOMMU groups file %s is not text.", path), -EBADMSG;
         r = pci_kgroups_parse_find_text(t, text, ret_error);
         if (r < 0 && ret_error && *ret_error) {
                 char *n = NULL;

@@ -171,21 +171,6 @@ static void decode_device(struct pci_dev *p, PciDev *d) {
         pci_setup_cache(p, NULL, 0);
 }
 
-static int set_error(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-static int set_error(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-
-        if (!ret_error)
-                return 0;
-        free(*ret_error);
-        *ret_error = NULL;
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return 0;
-}
-
 static int scan_into(PciTopology *t, struct pci_access *a) {
         for (struct pci_dev *p = a->devices; p; p = p->next) {
                 PciDev *d = pci_dev_new((uint32_t) p->domain, p->bus, p->dev, p->func);
@@ -252,9 +237,9 @@ int pci_topology_load_dump(const char *path, PciTopology **ret, char **ret_error
         int r;
 
         if (stat(path, &st) < 0)
-                return set_error(ret_error, "Cannot read dump %s: %m.", path), -errno;
+                return error_message_set(ret_error, 0, "Cannot read dump %s: %m.", path), -errno;
         if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
-                return set_error(ret_error, "Dump %s is not a regular file.", path), -EINVAL;
+                return error_message_set(ret_error, 0, "Dump %s is not a regular file.", path), -EINVAL;
 
         t = pci_topology_new();
         if (!t)
@@ -270,15 +255,15 @@ int pci_topology_load_dump(const char *path, PciTopology **ret, char **ret_error
         r = libpci_scan(a, t);
         pci_cleanup(a);
         if (r == -EBADMSG)
-                return set_error(ret_error, "Cannot read dump %s: %s.", path, libpci_error), r;
+                return error_message_set(ret_error, 0, "Cannot read dump %s: %s.", path, libpci_error), r;
         if (r < 0)
-                return set_error(ret_error, "Cannot read dump %s: %s.", path, strerror(-r)), r;
+                return error_message_set(ret_error, 0, "Cannot read dump %s: %s.", path, strerror(-r)), r;
         if (t->n_devices == 0)
-                return set_error(ret_error, "Dump %s holds no PCI device (expected `lspci -xxxx` output).", path), -ENODATA;
+                return error_message_set(ret_error, 0, "Dump %s holds no PCI device (expected `lspci -xxxx` output).", path), -ENODATA;
 
         r = pci_topology_link(t);
         if (r < 0)
-                return set_error(ret_error, "Cannot link the topology of %s: %s.", path, strerror(-r)), r;
+                return error_message_set(ret_error, 0, "Cannot link the topology of %s: %s.", path, strerror(-r)), r;
         *ret = TAKE_PTR(t);
         return 0;
 }
@@ -413,8 +398,8 @@ int pci_topology_load_sysfs(const char *sysfs_dir, PciTopology **ret, char **ret
         if (r < 0) {
                 pci_cleanup(a);
                 if (r == -EBADMSG)
-                        return set_error(ret_error, "Cannot read PCI devices from %s: %s.", t->sysfs_bus_pci, libpci_error), -EIO;
-                return set_error(ret_error, "Cannot read PCI devices: %s.", strerror(-r)), r;
+                        return error_message_set(ret_error, 0, "Cannot read PCI devices from %s: %s.", t->sysfs_bus_pci, libpci_error), -EIO;
+                return error_message_set(ret_error, 0, "Cannot read PCI devices: %s.", strerror(-r)), r;
         }
         /* Keep the handle for single-device re-reads; free the scanned list. */
         for (struct pci_dev *p = a->devices, *n; p; p = n) {
@@ -431,7 +416,7 @@ int pci_topology_load_sysfs(const char *sysfs_dir, PciTopology **ret, char **ret
         }
         r = pci_topology_link(t);
         if (r < 0)
-                return set_error(ret_error, "Cannot link the PCI topology: %s.", strerror(-r)), r;
+                return error_message_set(ret_error, 0, "Cannot link the PCI topology: %s.", strerror(-r)), r;
         *ret = TAKE_PTR(t);
         return 0;
 }

@@ -250,38 +250,25 @@ json_object *job_list_to_json(const JobList *l) {
         return o;
 }
 
-static int fail(char **ret_reason, const char *fmt, ...) _printf_(2, 3);
-static int fail(char **ret_reason, const char *fmt, ...) {
-        va_list ap;
-
-        if (!ret_reason)
-                return -EBADMSG;
-        va_start(ap, fmt);
-        if (vasprintf(ret_reason, fmt, ap) < 0)
-                *ret_reason = NULL;
-        va_end(ap);
-        return -EBADMSG;
-}
-
 static int get_u64(json_object *o, const char *key, bool required, uint64_t max, uint64_t *ret, char **ret_reason) {
         json_object *v;
         int64_t x;
 
         if (!json_object_object_get_ex(o, key, &v)) {
                 if (required)
-                        return fail(ret_reason, "field \"%s\" is missing", key);
+                        return error_message_set(ret_reason, EBADMSG, "field \"%s\" is missing", key);
                 *ret = 0;
                 return 0;
         }
         if (!json_object_is_type(v, json_type_int))
-                return fail(ret_reason, "field \"%s\" is not an integer", key);
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is not an integer", key);
         errno = 0;
         x = json_object_get_int64(v);
         if (x < 0 || (uint64_t) x > max || errno != 0)
-                return fail(ret_reason, "field \"%s\" is out of range", key);
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is out of range", key);
         /* json-c clamps values beyond int64 to INT64_MAX; treat that as out of range too. */
         if (x == INT64_MAX)
-                return fail(ret_reason, "field \"%s\" is out of range", key);
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is out of range", key);
         *ret = (uint64_t) x;
         return 0;
 }
@@ -292,17 +279,17 @@ static int get_string(json_object *o, const char *key, bool required, const char
 
         if (!json_object_object_get_ex(o, key, &v)) {
                 if (required)
-                        return fail(ret_reason, "field \"%s\" is missing", key);
+                        return error_message_set(ret_reason, EBADMSG, "field \"%s\" is missing", key);
                 *ret = NULL;
                 return 0;
         }
         if (!json_object_is_type(v, json_type_string))
-                return fail(ret_reason, "field \"%s\" is not a string", key);
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is not a string", key);
         s = json_object_get_string(v);
         if ((size_t) json_object_get_string_len(v) != strlen(s) || !utf8_is_valid(s))
-                return fail(ret_reason, "field \"%s\" is not a valid UTF-8 string", key);
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is not a valid UTF-8 string", key);
         if (strlen(s) > 4096)
-                return fail(ret_reason, "field \"%s\" is too long", key);
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is too long", key);
         *ret = s;
         return 0;
 }
@@ -319,16 +306,16 @@ static int versions_from_json(json_object *o, const char *key, JobVersions *v, c
         if (!json_object_object_get_ex(o, key, &vo))
                 return 0;  /* absent: not read */
         if (!json_object_is_type(vo, json_type_object))
-                return fail(ret_reason, "field \"%s\" is not an object", key);
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is not an object", key);
         if (!json_object_object_get_ex(vo, "valid", &b) || !json_object_is_type(b, json_type_boolean))
-                return fail(ret_reason, "field \"%s.valid\" is missing or not a boolean", key);
+                return error_message_set(ret_reason, EBADMSG, "field \"%s.valid\" is missing or not a boolean", key);
         if (!json_object_get_boolean(b))
                 return 0;
         r = get_string(vo, "sha256", true, &sha, ret_reason);
         if (r < 0)
                 return r;
         if (!sha256_hex_valid(sha))
-                return fail(ret_reason, "field \"%s.sha256\" is not a sha256", key);
+                return error_message_set(ret_reason, EBADMSG, "field \"%s.sha256\" is not a sha256", key);
         r = get_u64(vo, "written_size", true, SFS_VERSIONS_BLOB_SIZE, &ws, ret_reason);
         if (r < 0)
                 return r;
@@ -338,14 +325,14 @@ static int versions_from_json(json_object *o, const char *key, JobVersions *v, c
         if (!json_object_object_get_ex(vo, "strings", &a))
                 return 0;
         if (!json_object_is_type(a, json_type_array) || json_object_array_length(a) > SFS_MAX_STRINGS)
-                return fail(ret_reason, "field \"%s.strings\" is not a short array", key);
+                return error_message_set(ret_reason, EBADMSG, "field \"%s.strings\" is not a short array", key);
         for (size_t i = 0; i < json_object_array_length(a); i++) {
                 json_object *e = json_object_array_get_idx(a, i);
                 const char *text;
                 uint64_t off;
 
                 if (!json_object_is_type(e, json_type_object))
-                        return fail(ret_reason, "field \"%s.strings\" holds a non-object", key);
+                        return error_message_set(ret_reason, EBADMSG, "field \"%s.strings\" holds a non-object", key);
                 r = get_u64(e, "offset", true, SFS_VERSIONS_BLOB_SIZE - 1, &off, ret_reason);
                 if (r < 0)
                         return r;
@@ -369,7 +356,7 @@ int job_from_json(json_object *o, Job **ret, char **ret_reason) {
         if (ret_reason)
                 *ret_reason = NULL;
         if (!json_object_is_type(o, json_type_object))
-                return fail(ret_reason, "%s", "the entry is not an object");
+                return error_message_set(ret_reason, EBADMSG, "%s", "the entry is not an object");
         j = job_new();
         if (!j)
                 return -ENOMEM;
@@ -378,21 +365,21 @@ int job_from_json(json_object *o, Job **ret, char **ret_reason) {
         if (r < 0)
                 return r;
         if (id == 0)
-                return fail(ret_reason, "%s", "field \"id\" is 0");
+                return error_message_set(ret_reason, EBADMSG, "%s", "field \"id\" is 0");
         j->id = (uint32_t) id;
 
         r = get_string(o, "payload", true, &payload, ret_reason);
         if (r < 0)
                 return r;
         if (payload_name_check(payload, strlen(payload)) != PAYLOAD_OK)
-                return fail(ret_reason, "field \"%s\" is not a valid package name", "payload");
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is not a valid package name", "payload");
         strcpy(j->payload, payload);
 
         r = get_string(o, "sha256", true, &sha, ret_reason);
         if (r < 0)
                 return r;
         if (!sha256_hex_valid(sha))
-                return fail(ret_reason, "field \"%s\" is not a sha256", "sha256");
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is not a sha256", "sha256");
         strcpy(j->sha256, sha);
 
         r = get_string(o, "state", true, &state, ret_reason);
@@ -400,7 +387,7 @@ int job_from_json(json_object *o, Job **ret, char **ret_reason) {
                 return r;
         j->state = job_state_from_string(state);
         if (j->state < 0)
-                return fail(ret_reason, "field \"state\" has the unknown value \"%s\"", state);
+                return error_message_set(ret_reason, EBADMSG, "field \"state\" has the unknown value \"%s\"", state);
 
         if ((r = get_u64(o, "not_before_usec", true, USEC_MAX_PLAUSIBLE, &j->not_before_usec, ret_reason)) < 0 ||
             (r = get_u64(o, "not_after_usec", true, USEC_MAX_PLAUSIBLE, &j->not_after_usec, ret_reason)) < 0 ||
@@ -409,11 +396,11 @@ int job_from_json(json_object *o, Job **ret, char **ret_reason) {
             (r = get_u64(o, "finished_usec", false, USEC_MAX_PLAUSIBLE, &j->finished_usec, ret_reason)) < 0)
                 return r;
         if (j->not_after_usec != 0 && j->not_after_usec < j->not_before_usec)
-                return fail(ret_reason, "%s", "the deadline is before the start time");
+                return error_message_set(ret_reason, EBADMSG, "%s", "the deadline is before the start time");
 
         if (json_object_object_get_ex(o, "window", &v)) {
                 if (!json_object_is_type(v, json_type_boolean))
-                        return fail(ret_reason, "field \"%s\" is not a boolean", "window");
+                        return error_message_set(ret_reason, EBADMSG, "field \"%s\" is not a boolean", "window");
                 j->window = json_object_get_boolean(v);
         }
 

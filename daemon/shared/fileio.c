@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <sys/stat.h>
 
@@ -261,6 +262,22 @@ int parse_boolean(const char *s) {
                 if (streq(s, no[i]))
                         return 0;
         return -EINVAL;
+}
+
+int error_message_set(char **ret, int error, const char *fmt, ...) {
+        int saved = errno;
+        va_list ap;
+
+        if (ret) {
+                free(*ret);
+                errno = saved;
+                va_start(ap, fmt);
+                if (vasprintf(ret, fmt, ap) < 0)
+                        *ret = NULL;
+                va_end(ap);
+        }
+        errno = saved;
+        return -abs(error);
 }
 
 char *strstrip_trailing(char *s) {

@@ -27,6 +27,11 @@ int safe_atoi64(const char *s, int64_t *ret);
 /* "Y"/"N"/"1"/"0"/"yes"/"no"/"true"/"false"/"on"/"off" -> 1/0, else -EINVAL. */
 int parse_boolean(const char *s);
 
+/* Formats a message for a caller's "char **ret_error" out-parameter (which must be NULL or hold
+ * an earlier message, which is replaced); ret may be NULL. Returns -abs(error), so parsers can
+ * write "return error_message_set(ret_error, EINVAL, "…", …);". errno is kept, so %m works. */
+int error_message_set(char **ret, int error, const char *fmt, ...) _printf_(3, 4);
+
 /* Strips trailing whitespace in place. */
 char *strstrip_trailing(char *s);
 bool utf8_is_valid(const char *s);
