@@ -10,6 +10,8 @@ HWSEC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 #   polkitd, pkexec, libxml2-utils: validating the polkit policy
 #   systemd: systemd-analyze (unit checks) and systemd-hostnamed (benchmark peer)
 #   valgrind, clang, libclang-rt-14-dev: leak checks and libFuzzer
+#   bash-completion: its loader runs hwsecctl's completion in the tests (and gives its install dir)
+#   man-db: renders the manual pages in the install check
 HWSEC_PACKAGES=(
         gcc clang meson ninja-build pkg-config
         libsystemd-dev libudev-dev libpci-dev libjson-c-dev
@@ -17,6 +19,7 @@ HWSEC_PACKAGES=(
         python3-dbus python3-dbusmock python3-pytest
         dbus dbus-daemon dbus-bin pciutils polkitd pkexec libxml2-utils
         systemd valgrind libclang-rt-14-dev util-linux
+        bash-completion man-db
 )
 
 hwsec_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -32,6 +32,9 @@ dbusdatadir=$(pcvar dbus-1 datadir /usr/share)
 servicesdir=$(pcvar dbus-1 system_bus_services_dir /usr/share/dbus-1/system-services)
 interfacesdir=$(pcvar dbus-1 interfaces_dir /usr/share/dbus-1/interfaces)
 policydir=$(pcvar polkit-gobject-1 policydir /usr/share/polkit-1/actions)
+mandir=$(meson introspect "$build" --buildoptions | /usr/bin/python3 -c \
+        'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "mandir"))')
+case "$mandir" in /*) ;; *) mandir=$prefix/$mandir ;; esac
 
 fail=0
 expect() {
@@ -49,6 +52,20 @@ expect "$servicesdir/org.hwsecd1.service"
 expect "$policydir/org.hwsecd1.policy"
 expect "$tmpfilesdir/hwsecd.conf"
 expect "$datadir/doc/hwsecd/packaging.md"
+expect "$mandir/man8/hwsecd.8"
+expect "$mandir/man1/hwsecctl.1"
+expect "$mandir/man5/hwsecd.conf.5"
+# bash-completion's loader looks in <its datadir>/bash-completion/completions, where its .pc
+# says; with a prefix, our datadir takes that place.
+expect "$datadir/bash-completion/completions/hwsecctl"
+for page in "$dest$mandir"/man*/*; do
+        if grep -q '@[A-Z]*@' "$page"; then
+                echo "FAIL: unsubstituted @VARIABLES@ in $page"; fail=1
+        fi
+        if ! MANWIDTH=80 man --warnings=all -l "$page" 2>&1 >/dev/null | { ! grep .; }; then
+                echo "FAIL: man reports problems in $page"; fail=1
+        fi
+done
 for xml in "$(dirname "$0")"/../../dbus/org.hwsecd1.*.xml; do
         [ -e "$xml" ] && expect "$interfacesdir/$(basename "$xml")"
 done
@@ -60,7 +77,7 @@ if [ -e "$dest$unitdir/hwsecd.service" ]; then
         else
                 echo "FAIL: unit ExecStart=$exec_start, installed binary is $libexecdir/hwsecd"; fail=1
         fi
-        doc=$(sed -n 's|^Documentation=file:||p' "$dest$unitdir/hwsecd.service")
+        doc=$(sed -n 's|^Documentation=.*file:\([^ ]*\).*|\1|p' "$dest$unitdir/hwsecd.service")
         if [ -n "$doc" ] && [ -e "$dest$doc" ]; then
                 echo "unit Documentation=file:$doc is installed"
         else
