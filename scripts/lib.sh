@@ -8,6 +8,7 @@ HWSEC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 #   dbus-daemon, dbus-bin: the private bus the tests run on
 #   pciutils: lspci, the oracle for ACS decoding; libpci-dev: the daemon reads config space with libpci
 #   polkitd, pkexec, libxml2-utils: validating the polkit policy
+#   debhelper, lintian, fakeroot, dpkg-dev: building and checking the Debian package (scripts/build-deb)
 #   systemd: systemd-analyze (unit checks) and systemd-hostnamed (benchmark peer)
 #   valgrind, clang, libclang-rt-14-dev: leak checks and libFuzzer
 #   bash-completion: its loader runs hwsecctl's completion in the tests (and gives its install dir)
@@ -19,7 +20,7 @@ HWSEC_PACKAGES=(
         python3-dbus python3-dbusmock python3-pytest
         dbus dbus-daemon dbus-bin pciutils polkitd pkexec libxml2-utils
         systemd valgrind libclang-rt-14-dev util-linux
-        bash-completion man-db
+        bash-completion man-db debhelper lintian fakeroot dpkg-dev
 )
 
 hwsec_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
