@@ -211,9 +211,40 @@ static int add_problem(AsidArea *a, const char *fmt, ...) {
         return strv_extend(&a->problems, s) < 0 ? -ENOMEM : 0;
 }
 
+/* What v6.18 does with the parameter while SNP is off, and settings kvm_amd would refuse. */
+static int check_split(AsidArea *a) {
+        const AsidPartition *p = &a->partition;
+        int r = 0;
+
+        if (p->es_first_wrapped)
+                r = add_problem(a, "kvm_amd runs with %s=%" PRIu32 " and SNP off: the kernel uses the raw value, its first SEV-ES ASID wraps to 0 "
+                                "(it logs \"SEV-ES enabled (ASIDs 0 - %" PRIu32 ")\"), a kernel bug to report; hwsecd counts SEV-ES as unusable. "
+                                "Set the parameter to 0 or enable SNP.",
+                                ASID_CTH_PARAM, p->split_asids, p->joint_asids);
+        else if (p->split_without_snp)
+                r = add_problem(a, "kvm_amd runs with %s=%" PRIu32 " and SNP off: ciphertext hiding takes %" PRIu32 " ASIDs from SEV-ES although SNP is off. "
+                                "Set the parameter to 0 or enable SNP.",
+                                ASID_CTH_PARAM, p->split_asids, MIN(p->split_asids, p->joint_asids));
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < a->conflicts.n; i++) {
+                uint32_t v;
+
+                if (asid_parse_cth_param(a->conflicts.items[i].value, &v) >= 0)
+                        continue;
+                r = add_problem(a, "%s sets kvm_amd %s=%s, which kvm_amd refuses (an unsigned integer up to 4294967295, no \"max\"): kvm_amd will fail to load with it.",
+                                a->conflicts.items[i].source, ASID_CTH_PARAM, a->conflicts.items[i].value);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int compute(AsidArea *a) {
         bool was_pending = a->pending_reload;
         const char *snp_source;
+        uint32_t running;
         int64_t snp;
         int r;
 
@@ -242,10 +273,15 @@ static int compute(AsidArea *a) {
                 .sev_enabled = a->kvm_loaded && a->p_sev,
                 .sev_es_enabled = a->kvm_loaded && a->p_sev_es,
                 .snp_enabled = a->kvm_loaded && a->p_snp,
-                .cth_supported = true,          /* the effective count is already what was programmed */
-                .cth_requested = a->effective_cth,
+                /* The file shows the programmed count with SNP on and the raw parameter with
+                 * SNP off; either way it is what the split used. */
+                .cth_supported = true,
+                .cth_requested = a->kvm_loaded ? a->p_cth : 0,
         };
         asid_partition_compute(&a->inputs, &a->partition);
+        r = check_split(a);
+        if (r < 0)
+                return r;
 
         asid_usage_done(&a->usage);
         snp = snp_guests_now(a, &snp_source);
@@ -274,14 +310,17 @@ static int compute(AsidArea *a) {
                         return r;
         }
 
-        a->pending_reload = (a->configured_cth >= 0 && (uint64_t) a->configured_cth != a->effective_cth) || a->configured_bad;
+        /* Compared with the parameter as kvm_amd runs with it: with SNP off that is the raw
+         * value, which still splits the range. */
+        running = a->kvm_loaded ? a->p_cth : 0;
+        a->pending_reload = (a->configured_cth >= 0 && (uint64_t) a->configured_cth != running) || a->configured_bad;
         if (a->pending_reload && !was_pending)
                 log_struct(LOG_NOTICE, MESSAGE_ID_ASID_RELOAD_PENDING,
                            "kvm_amd runs with %s=%" PRIu32 ", hwsecd's policy sets %" PRIi64 ": reload kvm_amd or reboot to apply it.",
-                           ASID_CTH_PARAM, a->effective_cth, a->configured_cth);
+                           ASID_CTH_PARAM, running, a->configured_cth);
         else if (!a->pending_reload && was_pending)
                 log_info("kvm_amd now runs with %s=%" PRIu32 ", as the policy says: no reload pending.",
-                         ASID_CTH_PARAM, a->effective_cth);
+                         ASID_CTH_PARAM, running);
         return 0;
 }
 
