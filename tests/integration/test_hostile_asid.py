@@ -1,6 +1,7 @@
 """Hostile or unusual input for the asid area: kvm_amd parameters the kernel handles in surprising
-ways, a forged state.json and a flood of unprivileged Refresh calls. Every test here failed on
-the code before its fix."""
+ways, a forged state.json and a flood of unprivileged Refresh calls. Each regression test here
+fails on the code before its fix; the two marked as controls show the fixed paths still let
+good input through."""
 
 import json
 import time
@@ -121,7 +122,7 @@ def test_forged_saved_cth_asids_is_not_written(host, bus, daemon, name, section,
 
 
 def test_good_saved_cth_asids_is_restored(host, bus, daemon):
-    """The control for the forged cases: an entry SetPolicy writes (64 for 64) is restored to
+    """Control for the forged cases: an entry SetPolicy writes (64 for 64) is restored to
     modprobe.d at start and the daemon is not degraded by it."""
     host.write('state/state.json', json.dumps({'version': 1, 'asid': {
         'policy': {'ciphertext_hiding': 64, 'allow_sev_es_unusable': False}, 'cth_asids': 64}}))
@@ -132,7 +133,7 @@ def test_good_saved_cth_asids_is_restored(host, bus, daemon):
 
 
 def test_forged_entry_cleared_by_set_policy(host, bus, polkit, daemon):
-    """After a forged entry, a SetPolicy that passes replaces it: the problem goes away and the
+    """Control: after a forged entry, a SetPolicy that passes replaces it: the problem goes away and the
     file holds the new count (48)."""
     polkit.allow(ACTION)
     host.write('state/state.json', json.dumps({'version': 1, 'asid': {
