@@ -211,9 +211,40 @@ static int add_problem(AsidArea *a, const char *fmt, ...) {
         return strv_extend(&a->problems, s) < 0 ? -ENOMEM : 0;
 }
 
+/* What v6.18 does with the parameter while SNP is off, and settings kvm_amd would refuse. */
+static int check_split(AsidArea *a) {
+        const AsidPartition *p = &a->partition;
+        int r = 0;
+
+        if (p->es_first_wrapped)
+                r = add_problem(a, "kvm_amd runs with %s=%" PRIu32 " and SNP off: the kernel uses the raw value, its first SEV-ES ASID wraps to 0 "
+                                "(it logs \"SEV-ES enabled (ASIDs 0 - %" PRIu32 ")\"), a kernel bug to report; hwsecd counts SEV-ES as unusable. "
+                                "Set the parameter to 0 or enable SNP.",
+                                ASID_CTH_PARAM, p->split_asids, p->joint_asids);
+        else if (p->split_without_snp)
+                r = add_problem(a, "kvm_amd runs with %s=%" PRIu32 " and SNP off: ciphertext hiding takes %" PRIu32 " ASIDs from SEV-ES although SNP is off. "
+                                "Set the parameter to 0 or enable SNP.",
+                                ASID_CTH_PARAM, p->split_asids, MIN(p->split_asids, p->joint_asids));
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < a->conflicts.n; i++) {
+                uint32_t v;
+
+                if (asid_parse_cth_param(a->conflicts.items[i].value, &v) >= 0)
+                        continue;
+                r = add_problem(a, "%s sets kvm_amd %s=%s, which kvm_amd refuses (an unsigned integer up to 4294967295, no \"max\"): kvm_amd will fail to load with it.",
+                                a->conflicts.items[i].source, ASID_CTH_PARAM, a->conflicts.items[i].value);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int compute(AsidArea *a) {
         bool was_pending = a->pending_reload;
         const char *snp_source;
+        uint32_t running;
         int64_t snp;
         int r;
 
@@ -242,10 +273,15 @@ static int compute(AsidArea *a) {
                 .sev_enabled = a->kvm_loaded && a->p_sev,
                 .sev_es_enabled = a->kvm_loaded && a->p_sev_es,
                 .snp_enabled = a->kvm_loaded && a->p_snp,
-                .cth_supported = true,          /* the effective count is already what was programmed */
-                .cth_requested = a->effective_cth,
+                /* The file shows the programmed count with SNP on and the raw parameter with
+                 * SNP off; either way it is what the split used. */
+                .cth_supported = true,
+                .cth_requested = a->kvm_loaded ? a->p_cth : 0,
         };
         asid_partition_compute(&a->inputs, &a->partition);
+        r = check_split(a);
+        if (r < 0)
+                return r;
 
         asid_usage_done(&a->usage);
         snp = snp_guests_now(a, &snp_source);
@@ -267,6 +303,12 @@ static int compute(AsidArea *a) {
         if (r < 0)
                 return r;
 
+        if (a->saved_problem) {
+                r = add_problem(a, "%s", a->saved_problem);
+                if (r < 0)
+                        return r;
+        }
+
         if (a->configured_bad) {
                 r = add_problem(a, "%s/%s exists but does not say \"options kvm_amd %s=<n>\"; it was edited by hand. Call SetPolicy to rewrite it.",
                                 paths_modprobe_dir(), ASID_MODPROBE_FILE, ASID_CTH_PARAM);
@@ -274,14 +316,20 @@ static int compute(AsidArea *a) {
                         return r;
         }
 
-        a->pending_reload = (a->configured_cth >= 0 && (uint64_t) a->configured_cth != a->effective_cth) || a->configured_bad;
-        if (a->pending_reload && !was_pending)
+        /* Compared with the parameter as kvm_amd runs with it: with SNP off that is the raw
+         * value, which still splits the range. */
+        running = a->kvm_loaded ? a->p_cth : 0;
+        a->pending_reload = (a->configured_cth >= 0 && (uint64_t) a->configured_cth != running) || a->configured_bad;
+        if (!a->policy_loaded)
+                /* The first look at start-up, before the saved policy may restore our file. */
+                a->pending_reload = false;
+        else if (a->pending_reload && !was_pending)
                 log_struct(LOG_NOTICE, MESSAGE_ID_ASID_RELOAD_PENDING,
                            "kvm_amd runs with %s=%" PRIu32 ", hwsecd's policy sets %" PRIi64 ": reload kvm_amd or reboot to apply it.",
-                           ASID_CTH_PARAM, a->effective_cth, a->configured_cth);
+                           ASID_CTH_PARAM, running, a->configured_cth);
         else if (!a->pending_reload && was_pending)
                 log_info("kvm_amd now runs with %s=%" PRIu32 ", as the policy says: no reload pending.",
-                         ASID_CTH_PARAM, a->effective_cth);
+                         ASID_CTH_PARAM, running);
         return 0;
 }
 
@@ -473,6 +521,7 @@ int asid_apply_policy(AsidArea *a, AsidPolicy *policy, const AsidPlan *plan, con
         a->policy = *policy;
         *policy = (AsidPolicy) {};
         a->has_policy = true;
+        a->saved_problem = mfree(a->saved_problem);
 
         if (plan->manages_cth)
                 log_struct(LOG_NOTICE, MESSAGE_ID_ASID_POLICY_SET,
@@ -495,11 +544,68 @@ int asid_apply_policy(AsidArea *a, AsidPolicy *policy, const AsidPlan *plan, con
         return 0;
 }
 
+static int saved_bad(AsidArea *a, const char *fmt, ...) _printf_(2, 3);
+
+/* Keeps the sentence for the Problems property (until a SetPolicy replaces the saved policy). */
+static int saved_bad(AsidArea *a, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        free(a->saved_problem);
+        va_start(ap, fmt);
+        r = vasprintf(&a->saved_problem, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                a->saved_problem = NULL;
+                return -ENOMEM;
+        }
+        log_warning("%s", a->saved_problem);
+        return 0;
+}
+
+/* The saved "cth_asids" must be what SetPolicy would write for the saved policy on this host,
+ * and the policy must pass SetPolicy's checks: anything else was not written by hwsecd and must
+ * not reach modprobe.d. Returns 1 when the entry is good, 0 when it is not (reported). */
+static int check_saved_cth(AsidArea *a, json_object *section, uint32_t *ret) {
+        AsidProblems problems = {};
+        const AsidProblem *bad;
+        json_object *cj;
+        AsidHost host;
+        AsidPlan plan;
+        int64_t cth;
+        int r;
+
+        if (!json_object_object_get_ex(section, "cth_asids", &cj) || !json_object_is_type(cj, json_type_int))
+                return saved_bad(a, "state.json key \"asid\" has no valid \"cth_asids\"; %s/%s is left as it is. Call SetPolicy to save the policy again.",
+                                 paths_modprobe_dir(), ASID_MODPROBE_FILE);
+        cth = json_object_get_int64(cj);
+
+        asid_area_host(a, &host);
+        r = asid_policy_plan(&a->policy, &host, &plan, &problems);
+        if (r < 0) {
+                asid_problems_done(&problems);
+                return r;
+        }
+        bad = asid_problems_first_error(&problems);
+        if (bad)
+                r = saved_bad(a, "The saved ASID policy in state.json is refused on this host (%s): %s %s/%s is left as it is; call SetPolicy with a policy that passes.",
+                              bad->code, bad->message, paths_modprobe_dir(), ASID_MODPROBE_FILE);
+        else if (cth != (int64_t) plan.cth_asids)
+                r = saved_bad(a, "state.json key \"asid\" has \"cth_asids\" %" PRIi64 ", but the saved policy gives %" PRIu32 " on this host; %s/%s is left as it is. Call SetPolicy to save the policy again.",
+                              cth, plan.cth_asids, paths_modprobe_dir(), ASID_MODPROBE_FILE);
+        else {
+                *ret = plan.cth_asids;
+                r = 1;
+        }
+        asid_problems_done(&problems);
+        return r;
+}
+
 static int load_policy(AsidArea *a) {
         Manager *m = a->manager;
         _cleanup_free_ char *err = NULL;
-        json_object *section, *pj, *cj;
-        int64_t cth = -1;
+        json_object *section, *pj;
+        uint32_t cth = 0, v;
         int r;
 
         if (!m->state || !json_object_object_get_ex(m->state, STATE_KEY, &section))
@@ -516,12 +622,6 @@ static int load_policy(AsidArea *a) {
                 return 0;
         }
         a->has_policy = true;
-        if (json_object_object_get_ex(section, "cth_asids", &cj) && json_object_is_type(cj, json_type_int))
-                cth = json_object_get_int64(cj);
-        if (a->policy.cth_mode != CTH_UNMANAGED && (cth < 0 || cth > UINT32_MAX)) {
-                manager_add_problem(m, "state.json key \"asid\" has no valid \"cth_asids\"; the modprobe.d file is left as it is.");
-                return 0;
-        }
 
         /* The file is ours: put it back if it went missing or was edited, and remove it when the
          * saved policy leaves ciphertext hiding alone. */
@@ -530,19 +630,21 @@ static int load_policy(AsidArea *a) {
                 if (r < 0)
                         log_warning_errno(r, "Failed to remove %s/%s, which the saved policy does not want: %m",
                                           paths_modprobe_dir(), ASID_MODPROBE_FILE);
-        } else {
-                uint32_t v;
-
-                r = modprobe_read_ours(paths_modprobe_dir(), &v);
-                if (r <= 0 || v != (uint32_t) cth) {
-                        r = modprobe_write(paths_modprobe_dir(), (uint32_t) cth);
-                        if (r < 0)
-                                log_warning_errno(r, "Failed to restore %s/%s: %m", paths_modprobe_dir(), ASID_MODPROBE_FILE);
-                        else
-                                log_notice("Restored %s/%s with %s=%" PRIi64 " from the saved policy.",
-                                           paths_modprobe_dir(), ASID_MODPROBE_FILE, ASID_CTH_PARAM, cth);
-                }
+                return 0;
         }
+
+        r = check_saved_cth(a, section, &cth);
+        if (r <= 0)
+                return r;
+        r = modprobe_read_ours(paths_modprobe_dir(), &v);
+        if (r > 0 && v == cth)
+                return 0;
+        r = modprobe_write(paths_modprobe_dir(), cth);
+        if (r < 0)
+                log_warning_errno(r, "Failed to restore %s/%s: %m", paths_modprobe_dir(), ASID_MODPROBE_FILE);
+        else
+                log_notice("Restored %s/%s with %s=%" PRIu32 " from the saved policy.",
+                           paths_modprobe_dir(), ASID_MODPROBE_FILE, ASID_CTH_PARAM, cth);
         return 0;
 }
 
@@ -557,13 +659,18 @@ int asid_area_start(Manager *m) {
         a->configured_cth = -1;
         m->asid = a;
 
+        /* The host first: the saved policy is checked against it as SetPolicy would. */
+        r = asid_refresh(a, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the ASID state: %m");
         r = load_policy(a);
         if (r < 0)
                 return log_oom();
+        a->policy_loaded = true;
         r = apply_quotas(a);
         if (r < 0)
                 return log_oom();
-        r = asid_refresh(a, true);
+        r = asid_refresh(a, false);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the ASID state: %m");
 
@@ -584,10 +691,11 @@ void asid_area_free(Manager *m) {
         if (!a)
                 return;
         sd_event_source_disable_unref(a->timer);
-        sd_bus_slot_unref(a->slot);
+        bus_asid_unregister(a);
         asid_usage_done(&a->usage);
         strv_free(a->explanation);
         strv_free(a->problems);
+        free(a->saved_problem);
         asid_policy_done(&a->policy);
         asid_conflicts_done(&a->conflicts);
         quota_results_done(&a->quotas);
@@ -666,7 +774,7 @@ bool asid_area_degraded(Manager *m) {
 
         if (!a)
                 return false;
-        if (a->conflicts.n > 0 || a->configured_bad)
+        if (a->conflicts.n > 0 || a->configured_bad || a->saved_problem)
                 return true;
         for (size_t i = 0; i < a->quotas.n; i++)
                 if (a->quotas.items[i].state == QUOTA_WRITE_FAILED || a->quotas.items[i].state == QUOTA_MISMATCH)

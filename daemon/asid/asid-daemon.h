@@ -17,12 +17,22 @@
 #define ASID_POLL_USEC (2 * USEC_PER_SEC)
 /* Other modprobe.d files and /proc/cmdline are rescanned less often (and on Refresh/SetPolicy). */
 #define ASID_CONFLICT_SCAN_TICKS 15U
+/* Refresh calls arriving within this time of the first one share one re-read. */
+#define ASID_REFRESH_COALESCE_USEC (200 * USEC_PER_MSEC)
+/* Calls waiting for that re-read at most; more get Error.Busy. */
+#define ASID_REFRESH_MAX_WAITING 4096U
 
 struct AsidArea {
         Manager *manager;
         sd_event_source *timer;
         sd_bus_slot *slot;
         unsigned ticks;
+
+        /* Coalesced Refresh calls (bus-asid.c). */
+        sd_event_source *refresh_timer;
+        sd_bus_message **refresh_waiting;
+        size_t n_refresh_waiting;
+        uint64_t n_refreshes;
 
         /* Inputs. */
         int cpuid_error;                /* 0 or the error of cpuid_mem_encrypt() */
@@ -46,6 +56,8 @@ struct AsidArea {
         AsidPolicy policy;
         int64_t configured_cth;         /* our modprobe.d file's value, -1 when absent */
         bool configured_bad;            /* our file exists but does not parse */
+        bool policy_loaded;             /* start-up has read the saved policy */
+        char *saved_problem;            /* the saved cth_asids failed SetPolicy's rules (not restored) */
         bool pending_reload;
         AsidConflicts conflicts;
         QuotaResults quotas;
@@ -68,6 +80,8 @@ json_object *asid_area_properties_json(AsidArea *a);
 
 /* bus-asid.c */
 int bus_asid_register(AsidArea *a);
+/* Drops the object, the Refresh timer and the calls waiting for it. */
+void bus_asid_unregister(AsidArea *a);
 /* Emits PropertiesChanged for every property whose value changed since the last call; true
  * when something was announced. */
 bool bus_asid_emit_changes(AsidArea *a);

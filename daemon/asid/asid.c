@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 
@@ -51,12 +52,71 @@ static void range_set(AsidRange *r, bool supported, uint32_t first, uint32_t las
                 r->state = first <= last ? ASID_POOL_ENABLED : ASID_POOL_UNUSABLE;
 }
 
+/* kstrtouint(s, 0, …) as lib/kstrtox.c does it. */
+int asid_parse_cth_param(const char *s, uint32_t *ret) {
+        unsigned base = 10;
+        uint64_t v = 0;
+        size_t digits = 0;
+
+        if (!s)
+                return -EINVAL;
+        if (*s == '+')
+                s++;
+        if (s[0] == '0') {
+                base = 8;
+                if ((s[1] == 'x' || s[1] == 'X') && isxdigit((unsigned char) s[2])) {
+                        base = 16;
+                        s += 2;
+                }
+        }
+        for (;; s++, digits++) {
+                unsigned d;
+
+                if (*s >= '0' && *s <= '9')
+                        d = *s - '0';
+                else if (*s >= 'a' && *s <= 'f')
+                        d = *s - 'a' + 10;
+                else if (*s >= 'A' && *s <= 'F')
+                        d = *s - 'A' + 10;
+                else
+                        break;
+                if (d >= base)
+                        break;
+                if (v > (UINT64_MAX - d) / base)
+                        return -ERANGE;
+                v = v * base + d;
+        }
+        if (digits == 0)
+                return -EINVAL;
+        if (*s == '\n')
+                s++;
+        if (*s)
+                return -EINVAL;
+        if (v > UINT32_MAX)
+                return -ERANGE;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+/* The count kvm_amd splits the joint range with (its nr_ciphertext_hiding_asids after
+ * sev_platform_init()): with SNP supported, init_args.max_snp_asid, i.e. the request capped at
+ * min_sev_asid - 1 when the firmware and BIOS support ciphertext hiding and 0 when they do not;
+ * with SNP not supported the parameter keeps the raw, uncapped request. */
+static uint32_t split_count(const AsidInputs *in, bool snp, uint32_t cap) {
+        if (!snp)
+                return in->cth_requested;
+        return in->cth_supported ? MIN(in->cth_requested, cap) : 0;
+}
+
 /* Mirrors sev_hardware_setup() (v6.18): SEV needs max_sev_asid != 0; SEV-ES needs SEV, the
  * sev_es parameter, the CPU bit and min_sev_asid != 1; SNP needs SEV-ES and the sev_snp
- * parameter. With ciphertext hiding the SNP range is 1..N and SEV-ES starts at N+1, N capped at
- * min_sev_asid - 1. As in the kernel, the SNP range is set to the joint range as soon as SEV-ES
- * is supported, so "SEV-SNP disabled (ASIDs 1 - 99)" is possible; other unsupported ranges
- * stay 0 - 0. */
+ * parameter. The split "if (nr_ciphertext_hiding_asids) { max_snp_asid = nr; min_sev_es_asid =
+ * max_snp_asid + 1; }" runs whenever SEV is on, SNP or not: SNP is 1..N and SEV-ES N+1..min-1.
+ * With SNP, N is capped at min_sev_asid - 1; without, it is the raw parameter, so a value at or
+ * above the minimum SEV ASID leaves SEV-ES unusable and UINT32_MAX wraps min_sev_es_asid to 0
+ * (a kernel bug: hwsecd counts SEV-ES as unusable then instead of showing 0 - min-1). As in the
+ * kernel, the SNP range is set as soon as SEV-ES is supported, so "SEV-SNP disabled (ASIDs 1 -
+ * 99)" is possible; other unsupported ranges stay 0 - 0. */
 void asid_partition_compute(const AsidInputs *in, AsidPartition *ret) {
         bool sev, es, snp;
         uint32_t es_first = 0, es_last = 0, snp_last = 0;
@@ -74,20 +134,30 @@ void asid_partition_compute(const AsidInputs *in, AsidPartition *ret) {
 
         es = sev && in->sev_es_enabled && in->cpu_sev_es && in->min_sev_asid > 1;
         snp = es && in->snp_enabled && in->cpu_snp;
-        if (es) {
-                es_first = 1;
-                es_last = snp_last = in->min_sev_asid - 1;
+        if (!es) {
+                range_set(&ret->pool[ASID_POOL_SEV_ES], false, 0, 0);
+                range_set(&ret->pool[ASID_POOL_SNP], false, 0, 0);
+                return;
         }
+        es_first = 1;
+        es_last = snp_last = in->min_sev_asid - 1;
 
         if (snp && in->cth_supported && in->cth_requested > 0) {
                 ret->cth_asids = MIN(in->cth_requested, ret->cth_cap);
                 ret->cth_capped = in->cth_requested > ret->cth_cap;
-                snp_last = ret->cth_asids;
-                es_first = ret->cth_asids + 1;
+        }
+        ret->split_asids = split_count(in, snp, ret->cth_cap);
+        if (ret->split_asids > 0) {
+                ret->split_without_snp = !snp;
+                snp_last = ret->split_asids;
+                es_first = ret->split_asids + 1;        /* wraps to 0, as in the kernel */
+                ret->es_first_wrapped = es_first == 0;
         }
 
-        range_set(&ret->pool[ASID_POOL_SEV_ES], es, es_first, es_last);
-        range_set(&ret->pool[ASID_POOL_SNP], snp, es ? 1 : 0, snp_last);
+        range_set(&ret->pool[ASID_POOL_SEV_ES], true, es_first, es_last);
+        if (ret->es_first_wrapped)
+                ret->pool[ASID_POOL_SEV_ES] = (AsidRange) { .state = ASID_POOL_UNUSABLE };
+        range_set(&ret->pool[ASID_POOL_SNP], snp, 1, snp_last);
 }
 
 int misc_parse_counts(const char *text, uint64_t *ret_sev, uint64_t *ret_sev_es) {
@@ -182,7 +252,7 @@ int asid_usage_compute(const AsidPartition *p, const MiscCounts *misc, int64_t s
         if (r < 0)
                 goto fail;
 
-        if (p->cth_asids == 0) {
+        if (p->split_asids == 0) {
                 /* One joint range: SEV-ES and SNP guests both draw from it. */
                 uint32_t cap = MAX(es_cap, snp_cap);
                 int64_t f = free_of(cap, joint);
@@ -246,7 +316,8 @@ int asid_kernel_log_lines(const AsidInputs *in, const AsidPartition *p, char ***
         _cleanup_strv_free_ char **l = NULL;
         int r;
 
-        if (p->cth_asids > 0) {
+        if (p->split_asids > 0) {
+                /* Printed whenever the split runs, SNP or not. */
                 r = strv_extend(&l, "SEV-SNP ciphertext hiding enabled");
                 if (r < 0)
                         return r;
@@ -256,8 +327,13 @@ int asid_kernel_log_lines(const AsidInputs *in, const AsidPartition *p, char ***
 
                 if (!cpu[i])
                         continue;
-                if (asprintf(&s, "%s %s (ASIDs %" PRIu32 " - %" PRIu32 ")", asid_pool_to_label(i),
-                             asid_pool_state_to_string(p->pool[i].state), p->pool[i].first, p->pool[i].last) < 0)
+                if (i == ASID_POOL_SEV_ES && p->es_first_wrapped)
+                        /* What the kernel prints for the wrapped start, not what hwsecd shows. */
+                        r = asprintf(&s, "SEV-ES enabled (ASIDs 0 - %" PRIu32 ")", in->min_sev_asid - 1);
+                else
+                        r = asprintf(&s, "%s %s (ASIDs %" PRIu32 " - %" PRIu32 ")", asid_pool_to_label(i),
+                                     asid_pool_state_to_string(p->pool[i].state), p->pool[i].first, p->pool[i].last);
+                if (r < 0)
                         return -ENOMEM;
                 r = strv_extend(&l, s);
                 if (r < 0)
@@ -309,9 +385,18 @@ static int explain_es(const AsidInputs *in, const AsidPartition *p, char **ret) 
 
         if (r->state == ASID_POOL_DISABLED)
                 return explain_es_disabled(in, p, "SEV-ES", ret);
-        if (p->cth_asids == 0)
+        if (p->split_asids == 0)
                 return asprintf(ret, "SEV-ES has ASIDs %" PRIu32 "-%" PRIu32 " (%" PRIu32 "), shared with SNP: the joint range is 1 to the BIOS minimum SEV ASID %" PRIu32 " minus 1, and ciphertext hiding is off.",
                                 r->first, r->last, asid_range_count(r), in->min_sev_asid);
+        if (p->es_first_wrapped)
+                return asprintf(ret, "SEV-ES is counted as unusable: kvm_amd runs with %s=%" PRIu32 " and SNP off, so the kernel uses the raw value and its first SEV-ES ASID wraps to 0 (\"SEV-ES enabled (ASIDs 0 - %" PRIu32 ")\"), a kernel bug to report. Set the parameter to 0 or enable SNP.",
+                                "ciphertext_hiding_asids", p->split_asids, in->min_sev_asid - 1);
+        if (p->split_without_snp && r->state == ASID_POOL_UNUSABLE)
+                return asprintf(ret, "SEV-ES has no ASIDs: kvm_amd's ciphertext_hiding_asids=%" PRIu32 " is not below the minimum SEV ASID %" PRIu32 ", and with SNP off kvm_amd uses it uncapped and still splits the joint range.",
+                                p->split_asids, in->min_sev_asid);
+        if (p->split_without_snp)
+                return asprintf(ret, "SEV-ES has ASIDs %" PRIu32 "-%" PRIu32 " (%" PRIu32 "): ciphertext hiding takes the first %" PRIu32 " of the %" PRIu32 " joint ASIDs from SEV-ES although SNP is off (kvm_amd splits the range whenever SEV is on).",
+                                r->first, r->last, asid_range_count(r), p->split_asids, p->joint_asids);
         if (r->state == ASID_POOL_UNUSABLE)
                 return asprintf(ret, "SEV-ES has no ASIDs because ciphertext hiding gives all %" PRIu32 " joint ASIDs to SNP.",
                                 p->joint_asids);

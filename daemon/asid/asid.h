@@ -33,7 +33,7 @@ typedef struct AsidInputs {
         bool sev_es_enabled;            /* kvm_amd sev_es */
         bool snp_enabled;               /* kvm_amd sev_snp (effective: SNP platform initialised) */
         bool cth_supported;             /* SNP status ciphertext_hiding_cap (firmware + BIOS) */
-        uint32_t cth_requested;         /* ciphertext_hiding_asids as given to the module */
+        uint32_t cth_requested;         /* ciphertext_hiding_asids as given to the module (raw) */
 } AsidInputs;
 
 typedef struct AsidRange {
@@ -43,11 +43,23 @@ typedef struct AsidRange {
 
 typedef struct AsidPartition {
         AsidRange pool[_ASID_POOL_MAX];
-        uint32_t cth_asids;             /* SNP ASIDs programmed (0: ciphertext hiding off) */
+        uint32_t cth_asids;             /* SNP ASIDs programmed (0: ciphertext hiding off); needs SNP */
         bool cth_capped;                /* cth_requested was above min_sev_asid - 1 */
+        /* kvm_amd's max_snp_asid after the split: SEV-ES starts at split_asids + 1 (0: no split).
+         * With SNP on it equals cth_asids. With SNP off v6.18 still splits, with the raw,
+         * uncapped parameter (split_without_snp). */
+        uint32_t split_asids;
+        bool split_without_snp;
+        bool es_first_wrapped;          /* split_asids is UINT32_MAX: min_sev_es_asid wrapped to 0 */
         uint32_t cth_cap;               /* min_sev_asid - 1 (0 when min_sev_asid is 0) */
         uint32_t joint_asids;           /* size of the SEV-ES/SNP space, min_sev_asid - 1 */
 } AsidPartition;
+
+/* Parses a ciphertext_hiding_asids value the way v6.18 kvm_amd does (a "uint" module parameter:
+ * kstrtouint() with base 0: optional '+', 0x… hex, 0… octal, one trailing newline). "max", "-1",
+ * "" and values above UINT32_MAX are refused (-EINVAL, or -ERANGE for overflow), and kvm_amd
+ * then fails to load. */
+int asid_parse_cth_param(const char *s, uint32_t *ret);
 
 /* Computes the split. Never fails: every input gives the answer kvm_amd would give. A
  * min_sev_asid of 0 with SEV ASIDs (no real BIOS reports it) is treated as "no ES/SNP ASIDs". */

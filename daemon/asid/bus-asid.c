@@ -337,6 +337,85 @@ static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* Refresh is open to everyone, so calls are coalesced: the first one arms a short timer, the
+ * ones that arrive before it fires join it, and when it fires the state is re-read once (by
+ * method_refresh() for the first caller) and every joined caller gets the same answer. Each
+ * answer still comes from a read that started after its call arrived. */
+static void refresh_waiting_free(AsidArea *a) {
+        for (size_t i = 0; i < a->n_refresh_waiting; i++)
+                sd_bus_message_unref(a->refresh_waiting[i]);
+        a->refresh_waiting = mfree(a->refresh_waiting);
+        a->n_refresh_waiting = 0;
+}
+
+static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        AsidArea *a = userdata;
+        int r;
+
+        if (a->n_refresh_waiting == 0)
+                return 0;
+        a->n_refreshes++;
+        log_debug("Refresh: re-reading the ASID state once (refresh #%" PRIu64 ") for %zu caller(s).",
+                  a->n_refreshes, a->n_refresh_waiting);
+        /* On failure error is set and nobody has been answered; otherwise the first caller has
+         * (a failure to send that one reply concerns that caller only). */
+        r = method_refresh(a->refresh_waiting[0], a, &error);
+        if (r < 0 && !sd_bus_error_is_set(&error))
+                log_debug_errno(r, "Failed to answer a Refresh call: %m");
+        for (size_t i = sd_bus_error_is_set(&error) ? 0 : 1; i < a->n_refresh_waiting; i++) {
+                if (sd_bus_error_is_set(&error))
+                        r = sd_bus_reply_method_error(a->refresh_waiting[i], &error);
+                else
+                        r = sd_bus_reply_method_return(a->refresh_waiting[i], NULL);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer a joined Refresh call: %m");
+        }
+        refresh_waiting_free(a);
+        return 0;
+}
+
+static int method_refresh_join(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        AsidArea *a = userdata;
+        sd_bus_message **l;
+        int r;
+
+        if (a->n_refresh_waiting >= ASID_REFRESH_MAX_WAITING)
+                return sd_bus_error_setf(error, HWSEC_ERROR_BUSY,
+                                         "%u Refresh calls are already waiting for the next re-read; try again in a moment.",
+                                         ASID_REFRESH_MAX_WAITING);
+
+        l = reallocarray(a->refresh_waiting, a->n_refresh_waiting + 1, sizeof(sd_bus_message *));
+        if (!l)
+                return -ENOMEM;
+        a->refresh_waiting = l;
+
+        if (a->n_refresh_waiting == 0) {
+                if (!a->refresh_timer) {
+                        r = sd_event_add_time_relative(a->manager->event, &a->refresh_timer, CLOCK_MONOTONIC,
+                                                       ASID_REFRESH_COALESCE_USEC, 0, on_refresh_timer, a);
+                        if (r < 0)
+                                return r;
+                        (void) sd_event_source_set_description(a->refresh_timer, "asid-refresh");
+                } else {
+                        r = sd_event_source_set_time_relative(a->refresh_timer, ASID_REFRESH_COALESCE_USEC);
+                        if (r < 0)
+                                return r;
+                }
+                r = sd_event_source_set_enabled(a->refresh_timer, SD_EVENT_ONESHOT);
+                if (r < 0)
+                        return r;
+        }
+        a->refresh_waiting[a->n_refresh_waiting++] = sd_bus_message_ref(msg);
+        return 1;
+}
+
+void bus_asid_unregister(AsidArea *a) {
+        a->refresh_timer = sd_event_source_disable_unref(a->refresh_timer);
+        refresh_waiting_free(a);
+        a->slot = sd_bus_slot_unref(a->slot);
+}
+
 static const sd_bus_vtable asid_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("MaxAsid", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -362,7 +441,7 @@ static const sd_bus_vtable asid_vtable[] = {
                                  "a{sv}", SD_BUS_PARAM(policy),
                                  "a" PROBLEM_SIG, SD_BUS_PARAM(warnings),
                                  method_set_policy, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("Refresh", NULL, NULL, method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Refresh", NULL, NULL, method_refresh_join, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

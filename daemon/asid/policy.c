@@ -302,7 +302,7 @@ json_object *asid_problems_to_json(const AsidProblems *l) {
         return a;
 }
 
-static int check_cth(const AsidPolicy *p, const AsidHost *host, const AsidPartition *without, AsidProblems *l) {
+static int check_cth(const AsidPolicy *p, const AsidHost *host, AsidProblems *l) {
         const AsidInputs *in = &host->inputs;
         int r = 0;
 
@@ -320,18 +320,25 @@ static int check_cth(const AsidPolicy *p, const AsidHost *host, const AsidPartit
                                          "The BIOS minimum SEV ASID is %" PRIu32 ", so there are no SEV-ES/SNP ASIDs for ciphertext hiding to split; raise the BIOS \"SEV-ES ASID space limit\" first.",
                                          in->min_sev_asid);
 
-        if (without->pool[ASID_POOL_SNP].state == ASID_POOL_DISABLED) {
-                r = asid_problems_add(l, ASID_SEVERITY_WARNING, "snp-disabled",
-                                      "kvm_amd has SEV-SNP disabled now, so ciphertext hiding has no effect until SNP is enabled (kvm_amd sev_snp=Y and SNP initialised).");
-                if (r < 0)
-                        return r;
-        }
-
         if (p->cth_mode == CTH_COUNT && p->cth_count > in->min_sev_asid - 1)
                 return asid_problems_add(l, ASID_SEVERITY_WARNING, "cth-capped",
                                          "%" PRIu32 " SNP ASIDs were asked for; kvm_amd caps ciphertext hiding at the minimum SEV ASID minus 1, so %" PRIu32 " will be used.",
                                          p->cth_count, in->min_sev_asid - 1);
         return 0;
+}
+
+/* v6.18 kvm_amd splits the joint range whenever SEV is on, so with SNP off the parameter (kept by
+ * the policy or set by it) takes ASIDs from SEV-ES for nothing. */
+static int check_without_snp(const AsidPartition *after, AsidProblems *l) {
+        if (!after->split_without_snp)
+                return 0;
+        if (after->es_first_wrapped)
+                return asid_problems_add(l, ASID_SEVERITY_WARNING, "cth-without-snp",
+                                         "Ciphertext hiding takes all ASIDs from SEV-ES although SNP is off: kvm_amd uses ciphertext_hiding_asids=%" PRIu32 " uncapped and its first SEV-ES ASID wraps to 0 (a kernel bug); set ciphertext_hiding to \"off\" or a count below %" PRIu32 ", or enable SNP.",
+                                         after->split_asids, after->joint_asids + 1);
+        return asid_problems_add(l, ASID_SEVERITY_WARNING, "cth-without-snp",
+                                 "Ciphertext hiding takes %" PRIu32 " ASIDs from SEV-ES although SNP is off: kvm_amd splits the joint range whenever SEV is on; set ciphertext_hiding to \"off\" or enable SNP (kvm_amd sev_snp=Y and SNP initialised).",
+                                 MIN(after->split_asids, after->joint_asids));
 }
 
 static int check_guests(const AsidPolicy *p, const AsidHost *host, const AsidPartition *without,
@@ -419,13 +426,17 @@ int asid_policy_plan(const AsidPolicy *p, const AsidHost *host, AsidPlan *ret, A
         in.cth_supported = host->cth_supported != 0;
 
         if (p->cth_mode == CTH_COUNT || p->cth_mode == CTH_ALL_SNP) {
-                r = check_cth(p, host, &without, problems);
+                r = check_cth(p, host, problems);
                 if (r < 0)
                         return r;
         }
 
         asid_partition_compute(&in, &plan.partition);
         plan.inputs = in;
+
+        r = check_without_snp(&plan.partition, problems);
+        if (r < 0)
+                return r;
 
         /* A policy that leaves ciphertext hiding alone changes no range. */
         if (plan.manages_cth) {

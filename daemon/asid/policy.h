@@ -106,7 +106,10 @@ typedef struct AsidPlan {
  *   error   cth-unsupported          ciphertext hiding asked for, firmware/BIOS cannot do it
  *   warning cth-support-unknown      the SNP status was not readable
  *   error   no-joint-asids           ciphertext hiding asked for, min SEV ASID <= 1
- *   warning snp-disabled             ciphertext hiding asked for, kvm_amd has SNP off
+ *   warning cth-without-snp          kvm_amd has SNP off, yet the parameter (set or kept by the
+ *                                    policy) takes ASIDs from SEV-ES (v6.18 splits whenever SEV is on)
+ *                                    (also when the raw value wraps the first SEV-ES ASID to 0,
+ *                                    which only a kept parameter can: hwsecd writes capped values)
  *   warning cth-capped               the count is above min SEV ASID - 1
  *   error   sev-es-unusable          SEV-ES would have no ASIDs and the policy does not allow it
  *   warning sev-es-unusable          … and it does

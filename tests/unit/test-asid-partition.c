@@ -22,6 +22,8 @@ typedef struct Case {
 #define INPUTS(max, min, cth, ...) { .max_sev_asid = (max), .min_sev_asid = (min), .cth_requested = (cth), \
                                      .cpu_sev = true, .cpu_sev_es = true, __VA_ARGS__ }
 #define ALL_ON .cpu_snp = true, .sev_enabled = true, .sev_es_enabled = true, .snp_enabled = true, .cth_supported = true
+#define SNP_OFF .cpu_snp = true, .sev_enabled = true, .sev_es_enabled = true, .snp_enabled = false, .cth_supported = true
+#define SNP_OFF_NO_CTH .cpu_snp = true, .sev_enabled = true, .sev_es_enabled = true, .snp_enabled = false, .cth_supported = false
 
 static const Case cases[] = {
         {
@@ -107,11 +109,52 @@ static const Case cases[] = {
                 0, false,
         },
         {
-                "SNP off in kvm_amd: CTH has no effect",
-                INPUTS(1006, 100, 99, .cpu_snp = true, .sev_enabled = true, .sev_es_enabled = true, .snp_enabled = false, .cth_supported = true),
+                /* v6.18 splits whenever SEV is on: the raw 99 takes every joint ASID. */
+                "SNP off in kvm_amd, 99: SEV-ES unusable all the same",
+                INPUTS(1006, 100, 99, SNP_OFF),
                 { ASID_POOL_ENABLED, 100, 1006, 907 },
-                { ASID_POOL_ENABLED, 1, 99, 99 },
+                { ASID_POOL_UNUSABLE, 100, 99, 0 },
                 { ASID_POOL_DISABLED, 1, 99, 0 },   /* "SEV-SNP disabled (ASIDs 1 - 99)" */
+                0, false,
+        },
+        {
+                "SNP off in kvm_amd, 50: SEV-ES keeps only 51-99",
+                INPUTS(1006, 100, 50, SNP_OFF),
+                { ASID_POOL_ENABLED, 100, 1006, 907 },
+                { ASID_POOL_ENABLED, 51, 99, 49 },
+                { ASID_POOL_DISABLED, 1, 50, 0 },   /* "SEV-SNP disabled (ASIDs 1 - 50)" */
+                0, false,
+        },
+        {
+                "SNP off in kvm_amd, 50, firmware without ciphertext hiding: split all the same",
+                INPUTS(1006, 100, 50, SNP_OFF_NO_CTH),
+                { ASID_POOL_ENABLED, 100, 1006, 907 },
+                { ASID_POOL_ENABLED, 51, 99, 49 },
+                { ASID_POOL_DISABLED, 1, 50, 0 },
+                0, false,
+        },
+        {
+                "SNP off in kvm_amd, 150 >= min SEV ASID: uncapped, SEV-ES unusable",
+                INPUTS(1006, 100, 150, SNP_OFF),
+                { ASID_POOL_ENABLED, 100, 1006, 907 },
+                { ASID_POOL_UNUSABLE, 151, 99, 0 }, /* "SEV-ES unusable (ASIDs 151 - 99)" */
+                { ASID_POOL_DISABLED, 1, 150, 0 },
+                0, false,
+        },
+        {
+                "SNP off in kvm_amd, 4294967295: first SEV-ES ASID wraps to 0, counted unusable",
+                INPUTS(1006, 100, UINT32_MAX, SNP_OFF),
+                { ASID_POOL_ENABLED, 100, 1006, 907 },
+                { ASID_POOL_UNUSABLE, 0, 0, 0 },
+                { ASID_POOL_DISABLED, 1, UINT32_MAX, 0 },
+                0, false,
+        },
+        {
+                "SNP off, sev_es off: nothing to split",
+                INPUTS(1006, 100, 50, .cpu_snp = true, .sev_enabled = true, .sev_es_enabled = false, .snp_enabled = false, .cth_supported = true),
+                { ASID_POOL_ENABLED, 100, 1006, 907 },
+                { ASID_POOL_DISABLED, 0, 0, 0 },
+                { ASID_POOL_DISABLED, 0, 0, 0 },
                 0, false,
         },
         {
@@ -344,7 +387,146 @@ static void test_kernel_log_other(void) {
         CHECK(asid_kernel_log_lines(&in, &p, &c) == 0 && strv_length(c) == 0);
 }
 
+/* The split count behind the pools: with SNP on the capped count, with SNP off the raw one. */
+static void test_split_fields(void) {
+        static const struct {
+                AsidInputs in;
+                uint32_t split;
+                bool without_snp, wrapped;
+        } t[] = {
+                { INPUTS(1006, 100, 50, ALL_ON), 50, false, false },
+                { INPUTS(1006, 100, 500, ALL_ON), 99, false, false },                   /* capped */
+                { INPUTS(1006, 100, UINT32_MAX, ALL_ON), 99, false, false },            /* -1u, capped */
+                { INPUTS(1006, 100, 50, .cpu_snp = true, .sev_enabled = true, .sev_es_enabled = true,
+                         .snp_enabled = true, .cth_supported = false), 0, false, false }, /* max_snp_asid 0 */
+                { INPUTS(1006, 100, 0, SNP_OFF), 0, false, false },
+                { INPUTS(1006, 100, 50, SNP_OFF), 50, true, false },
+                { INPUTS(1006, 100, 99, SNP_OFF), 99, true, false },
+                { INPUTS(1006, 100, 100, SNP_OFF), 100, true, false },                  /* = min: unusable */
+                { INPUTS(1006, 100, UINT32_MAX - 1, SNP_OFF), UINT32_MAX - 1, true, false },
+                { INPUTS(1006, 100, UINT32_MAX, SNP_OFF), UINT32_MAX, true, true },
+                { INPUTS(509, 100, 50, .cpu_snp = false, .sev_enabled = true, .sev_es_enabled = true,
+                         .snp_enabled = true, .cth_supported = false), 50, true, false }, /* no SNP bit */
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                AsidPartition p;
+
+                asid_partition_compute(&t[i].in, &p);
+                CHECK_MSG(p.split_asids == t[i].split, "case %zu: split %u, expected %u", i, p.split_asids, t[i].split);
+                CHECK_MSG(p.split_without_snp == t[i].without_snp, "case %zu: without_snp %d", i, p.split_without_snp);
+                CHECK_MSG(p.es_first_wrapped == t[i].wrapped, "case %zu: wrapped %d", i, p.es_first_wrapped);
+        }
+}
+
+/* Usage with the split but SNP off: every "sev_es" charge is a SEV-ES guest in 51-99. */
+static void test_usage_split_without_snp(void) {
+        AsidInputs in = INPUTS(1006, 100, 50, SNP_OFF);
+        MiscCounts misc = { .valid = true, .sev_capacity = 907, .sev_es_capacity = 99,
+                            .current_valid = true, .sev_current = 0, .sev_es_current = 7 };
+        AsidPartition p;
+        AsidUsage u;
+
+        asid_partition_compute(&in, &p);
+        CHECK(asid_usage_compute(&p, &misc, 0, "the SNP pool being disabled", &u) == 0);
+        CHECK(u.pool[ASID_POOL_SEV_ES].capacity == 49 && u.pool[ASID_POOL_SEV_ES].used == 7 &&
+              u.pool[ASID_POOL_SEV_ES].free == 42);
+        CHECK(u.pool[ASID_POOL_SNP].capacity == 0 && u.pool[ASID_POOL_SNP].free == 0);
+        asid_usage_done(&u);
+}
+
+/* What v6.18 logs with SNP off: the split line, the shrunk SEV-ES range and the raw SNP end. */
+static void test_kernel_log_without_snp(void) {
+        AsidInputs in = INPUTS(1006, 100, 50, SNP_OFF);
+        _cleanup_strv_free_ char **a = NULL, **b = NULL;
+        AsidPartition p;
+
+        asid_partition_compute(&in, &p);
+        CHECK(asid_kernel_log_lines(&in, &p, &a) == 0 && strv_length(a) == 4);
+        if (strv_length(a) == 4) {
+                CHECK(streq(a[0], "SEV-SNP ciphertext hiding enabled"));
+                CHECK(streq(a[2], "SEV-ES enabled (ASIDs 51 - 99)"));
+                CHECK(streq(a[3], "SEV-SNP disabled (ASIDs 1 - 50)"));
+        }
+
+        in = (AsidInputs) INPUTS(1006, 100, UINT32_MAX, SNP_OFF);
+        asid_partition_compute(&in, &p);
+        CHECK(asid_kernel_log_lines(&in, &p, &b) == 0 && strv_length(b) == 4);
+        if (strv_length(b) == 4) {
+                CHECK(streq(b[2], "SEV-ES enabled (ASIDs 0 - 99)"));
+                CHECK(streq(b[3], "SEV-SNP disabled (ASIDs 1 - 4294967295)"));
+        }
+}
+
+static void test_explain_without_snp(void) {
+        static const struct {
+                uint32_t cth;
+                const char *want;
+        } t[] = {
+                { 50, "SEV-ES has ASIDs 51-99 (49): ciphertext hiding takes the first 50 of the 99 joint ASIDs from SEV-ES although SNP is off" },
+                { 150, "SEV-ES has no ASIDs: kvm_amd's ciphertext_hiding_asids=150 is not below the minimum SEV ASID 100" },
+                { UINT32_MAX, "its first SEV-ES ASID wraps to 0 (\"SEV-ES enabled (ASIDs 0 - 99)\"), a kernel bug to report" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                AsidInputs in = INPUTS(1006, 100, t[i].cth, SNP_OFF);
+                _cleanup_strv_free_ char **l = NULL;
+                AsidPartition p;
+
+                asid_partition_compute(&in, &p);
+                CHECK(asid_explain(&in, &p, &l) == 0 && strv_length(l) == 3);
+                CHECK_MSG(l && l[1] && strstr(l[1], t[i].want), "cth %u: \"%s\"", t[i].cth, l && l[1] ? l[1] : "(none)");
+        }
+}
+
+/* kstrtouint(s, 0): what kvm_amd accepts for ciphertext_hiding_asids. */
+static void test_parse_cth_param(void) {
+        static const struct {
+                const char *s;
+                int r;
+                uint32_t v;
+        } t[] = {
+                { "0", 0, 0 },
+                { "50", 0, 50 },
+                { "50\n", 0, 50 },
+                { "+50", 0, 50 },
+                { "0x32", 0, 50 },
+                { "0X32", 0, 50 },
+                { "062", 0, 50 },               /* octal */
+                { "4294967295", 0, UINT32_MAX },
+                { "0xffffffff", 0, UINT32_MAX },
+                { "4294967296", -ERANGE, 0 },
+                { "99999999999999999999999", -ERANGE, 0 },
+                { "max", -EINVAL, 0 },
+                { "-1", -EINVAL, 0 },
+                { "", -EINVAL, 0 },
+                { "+", -EINVAL, 0 },
+                { "50 ", -EINVAL, 0 },
+                { " 50", -EINVAL, 0 },
+                { "50\n\n", -EINVAL, 0 },
+                { "09", -EINVAL, 0 },          /* octal has no 9 */
+                { "0x", -EINVAL, 0 },           /* "0" then "x" */
+                { "0xg", -EINVAL, 0 },
+                { "1e3", -EINVAL, 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                uint32_t v = 12345;
+                int r = asid_parse_cth_param(t[i].s, &v);
+
+                CHECK_MSG(r == t[i].r, "\"%s\": r %d, expected %d", t[i].s, r, t[i].r);
+                if (r == 0)
+                        CHECK_MSG(v == t[i].v, "\"%s\": %u, expected %u", t[i].s, v, t[i].v);
+        }
+        CHECK(asid_parse_cth_param(NULL, &(uint32_t) {0}) == -EINVAL);
+}
+
 int main(void) {
+        test_split_fields();
+        test_usage_split_without_snp();
+        test_kernel_log_without_snp();
+        test_explain_without_snp();
+        test_parse_cth_param();
         test_kernel_log_fixture();
         test_kernel_log_other();
         test_table();

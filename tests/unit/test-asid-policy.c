@@ -217,9 +217,55 @@ static void test_plan(void) {
         asid_problems_done(&l);
 }
 
+/* SNP off in kvm_amd: v6.18 still splits the joint range, so the staged partition shrinks SEV-ES
+ * and a warning names how many ASIDs it loses. */
+static void test_plan_without_snp(void) {
+        AsidHost h = genoa();
+        AsidProblems l = {};
+        AsidPlan pl;
+        const AsidProblem *w;
+
+        h.inputs.snp_enabled = false;
+        h.cth_supported = -1;
+
+        plan("{\"ciphertext_hiding\": 50}", &h, &pl, &l);
+        w = find(&l, "cth-without-snp");
+        CHECK(w && w->severity == ASID_SEVERITY_WARNING);
+        CHECK(w && strstr(w->message, "Ciphertext hiding takes 50 ASIDs from SEV-ES although SNP is off"));
+        CHECK(!asid_problems_has_error(&l) && pl.cth_asids == 50);
+        CHECK(pl.partition.pool[ASID_POOL_SEV_ES].state == ASID_POOL_ENABLED &&
+              pl.partition.pool[ASID_POOL_SEV_ES].first == 51 && pl.partition.pool[ASID_POOL_SEV_ES].last == 99);
+        CHECK(pl.partition.pool[ASID_POOL_SNP].state == ASID_POOL_DISABLED);
+        asid_problems_done(&l);
+
+        /* "off": nothing is taken, nothing to warn about. */
+        plan("{\"ciphertext_hiding\": \"off\"}", &h, &pl, &l);
+        CHECK(!find(&l, "cth-without-snp"));
+        CHECK(pl.partition.pool[ASID_POOL_SEV_ES].first == 1 && pl.partition.pool[ASID_POOL_SEV_ES].last == 99);
+        asid_problems_done(&l);
+
+        /* A policy that keeps the running parameter (no "ciphertext_hiding") keeps the split. */
+        h.inputs.cth_requested = 50;
+        plan("{\"quotas\": {\"a\": {\"sev\": 1}}}", &h, &pl, &l);
+        w = find(&l, "cth-without-snp");
+        CHECK(w && strstr(w->message, "takes 50 ASIDs from SEV-ES"));
+        CHECK(pl.partition.pool[ASID_POOL_SEV_ES].first == 51);
+        asid_problems_done(&l);
+
+        /* Kept raw 4294967295: the wrap is named, SEV-ES counted unusable. */
+        h.inputs.cth_requested = UINT32_MAX;
+        plan("{\"quotas\": {\"a\": {\"sev\": 1}}}", &h, &pl, &l);
+        w = find(&l, "cth-without-snp");
+        CHECK(w && strstr(w->message, "wraps to 0"));
+        CHECK(pl.partition.pool[ASID_POOL_SEV_ES].state == ASID_POOL_UNUSABLE);
+        CHECK(!asid_problems_has_error(&l));
+        asid_problems_done(&l);
+}
+
 int main(void) {
         test_parse_good();
         test_parse_bad();
         test_plan();
+        test_plan_without_snp();
         return test_result();
 }
