@@ -33,6 +33,7 @@ struct AsidArea {
         sd_bus_message **refresh_waiting;
         size_t n_refresh_waiting;
         uint64_t n_refreshes;
+        uint64_t last_refresh_usec;     /* CLOCK_MONOTONIC start of the last coalesced re-read */
 
         /* Inputs. */
         int cpuid_error;                /* 0 or the error of cpuid_mem_encrypt() */

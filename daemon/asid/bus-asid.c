@@ -337,10 +337,12 @@ static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-/* Refresh is open to everyone, so calls are coalesced: the first one arms a short timer, the
- * ones that arrive before it fires join it, and when it fires the state is re-read once (by
- * method_refresh() for the first caller) and every joined caller gets the same answer. Each
- * answer still comes from a read that started after its call arrived. */
+/* Refresh is open to everyone, so calls are coalesced. A call that comes when the last re-read
+ * is at least ASID_REFRESH_COALESCE_USEC old is answered at once (no added latency for a
+ * person's Refresh); calls that come sooner wait for one re-read at the end of that interval,
+ * done once (by method_refresh() for the first of them), and all get the same answer. Each
+ * answer still comes from a read that started after its call arrived, and a flood costs at most
+ * one re-read per interval. */
 static void refresh_waiting_free(AsidArea *a) {
         for (size_t i = 0; i < a->n_refresh_waiting; i++)
                 sd_bus_message_unref(a->refresh_waiting[i]);
@@ -355,6 +357,7 @@ static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (a->n_refresh_waiting == 0)
                 return 0;
+        a->last_refresh_usec = now(CLOCK_MONOTONIC);
         a->n_refreshes++;
         log_debug("Refresh: re-reading the ASID state once (refresh #%" PRIu64 ") for %zu caller(s).",
                   a->n_refreshes, a->n_refresh_waiting);
@@ -378,6 +381,7 @@ static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 static int method_refresh_join(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         AsidArea *a = userdata;
         sd_bus_message **l;
+        uint64_t t;
         int r;
 
         if (a->n_refresh_waiting >= ASID_REFRESH_MAX_WAITING)
@@ -385,20 +389,31 @@ static int method_refresh_join(sd_bus_message *msg, void *userdata, sd_bus_error
                                          "%u Refresh calls are already waiting for the next re-read; try again in a moment.",
                                          ASID_REFRESH_MAX_WAITING);
 
+        t = now(CLOCK_MONOTONIC);
+        if (a->n_refresh_waiting == 0 &&
+            (a->n_refreshes == 0 || t >= a->last_refresh_usec + ASID_REFRESH_COALESCE_USEC)) {
+                a->last_refresh_usec = t;
+                a->n_refreshes++;
+                log_debug("Refresh: re-reading the ASID state once (refresh #%" PRIu64 ") for 1 caller(s).", a->n_refreshes);
+                return method_refresh(msg, a, error);
+        }
+
         l = reallocarray(a->refresh_waiting, a->n_refresh_waiting + 1, sizeof(sd_bus_message *));
         if (!l)
                 return -ENOMEM;
         a->refresh_waiting = l;
 
         if (a->n_refresh_waiting == 0) {
+                uint64_t when = a->last_refresh_usec + ASID_REFRESH_COALESCE_USEC;
+
                 if (!a->refresh_timer) {
-                        r = sd_event_add_time_relative(a->manager->event, &a->refresh_timer, CLOCK_MONOTONIC,
-                                                       ASID_REFRESH_COALESCE_USEC, 0, on_refresh_timer, a);
+                        r = sd_event_add_time(a->manager->event, &a->refresh_timer, CLOCK_MONOTONIC, when, 0,
+                                              on_refresh_timer, a);
                         if (r < 0)
                                 return r;
                         (void) sd_event_source_set_description(a->refresh_timer, "asid-refresh");
                 } else {
-                        r = sd_event_source_set_time_relative(a->refresh_timer, ASID_REFRESH_COALESCE_USEC);
+                        r = sd_event_source_set_time(a->refresh_timer, when);
                         if (r < 0)
                                 return r;
                 }
