@@ -5,6 +5,8 @@
 
 #include <inttypes.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 
 #include "bus-util.h"
@@ -108,19 +110,57 @@ static int discover_pci(PspArea *a, const char *exclude, char **ret_syspath) {
         return 0;
 }
 
-static bool misc_present(PspArea *a, const char *name, const char *exclude) {
+/* Our node for a misc device: 0 when it is that device, -ENOENT when there is none, -ESTALE when
+ * it is another major:minor (see psp_node_check()). A device without a devnum has nothing to
+ * compare with: a character device node is taken as it is, and no node is -ENXIO. */
+static int misc_node_check(sd_device *d, const char *name) {
+        _cleanup_free_ char *node = path_join(paths_dev_dir(), name);
+        dev_t devnum;
+
+        if (!node)
+                return -ENOMEM;
+        if (sd_device_get_devnum(d, &devnum) < 0) {
+                struct stat st;
+
+                return stat(node, &st) >= 0 && S_ISCHR(st.st_mode) ? 0 : -ENXIO;
+        }
+        return psp_node_check(node, devnum);
+}
+
+static void log_node_problem(sd_device *d, const char *name, int problem, const char *consequence) {
+        dev_t devnum = 0;
+
+        (void) sd_device_get_devnum(d, &devnum);
+        if (problem == -ESTALE)
+                log_struct(LOG_WARNING, MESSAGE_ID_PSP_NODE_STALE,
+                           "/dev/%s is device %u:%u, but our %s/%s is another device (bound in when the service started); %s",
+                           name, major(devnum), minor(devnum), paths_dev_dir(), name, consequence);
+        else
+                log_struct(LOG_WARNING, MESSAGE_ID_PSP_NODE_STALE,
+                           "/dev/%s exists as device %u:%u, but our %s has no such node (the service started before it appeared); %s",
+                           name, major(devnum), minor(devnum), paths_dev_dir(), consequence);
+}
+
+/* The misc device exists (udev) and our node is that device: 0, else -ENODEV (no such device, or
+ * it is going away) or misc_node_check()'s error. A node at another major:minor counts as absent:
+ * its old minor may belong to another misc device by now, and SEV commands must never go there. */
+static int misc_state(PspArea *a, const char *name, const char *exclude) {
         _cleanup_(sd_device_unrefp) sd_device *d = NULL;
-        _cleanup_free_ char *node = NULL;
         const char *syspath;
-        struct stat st;
+        int r, *last = streq(name, "sev") ? &a->sev_node : &a->sfs_node;
 
         if (sd_device_new_from_subsystem_sysname(&d, "misc", name) < 0)
-                return false;
-        if (sd_device_get_syspath(d, &syspath) >= 0 &&
-            ((exclude && streq(exclude, syspath)) || is_removed(a, syspath)))
-                return false;
-        node = path_join(paths_dev_dir(), name);
-        return node && stat(node, &st) >= 0 && S_ISCHR(st.st_mode);
+                r = -ENODEV;
+        else if (sd_device_get_syspath(d, &syspath) >= 0 &&
+                 ((exclude && streq(exclude, syspath)) || is_removed(a, syspath)))
+                r = -ENODEV;
+        else
+                r = misc_node_check(d, name);
+        /* said once, when it becomes so, not on every re-read */
+        if ((r == -ESTALE || r == -ENOENT) && r != *last)
+                log_node_problem(d, name, r, "treating it as absent until hwsecd is restarted.");
+        *last = r;
+        return r;
 }
 
 static void pick_last_error(PspArea *a) {
@@ -194,8 +234,8 @@ static int read_state(Manager *m, const char *exclude) {
                         a->present = true;
         }
 
-        a->dev_sev = misc_present(a, "sev", exclude);
-        a->dev_sfs = misc_present(a, "sfs", exclude);
+        a->dev_sev = misc_state(a, "sev", exclude) >= 0;
+        a->dev_sfs = misc_state(a, "sfs", exclude) >= 0;
 
         r = read_status(a);
         if (r < 0)
@@ -387,11 +427,37 @@ static bool uevent_concerns_psp(PspArea *a, sd_device *d, const char **ret_syspa
         return pci_device_psp_id(d) != NULL;
 }
 
+/* udev added /dev/sev or /dev/sfs. Our node must be that device: under the unit's
+ * PrivateDevices=yes the nodes are bound in, and allowed in the device cgroup, when the service
+ * starts, so a PSP that came back (ccp reloaded) or came late is out of reach until a restart.
+ * Then we stop with PSP_EXIT_NODE_STALE and systemd starts us again with fresh binds. */
+static bool node_went_stale(Manager *m, sd_device *d) {
+        const char *subsystem = NULL, *sysname = NULL;
+        int r;
+
+        if (sd_device_get_subsystem(d, &subsystem) < 0 || !streq(subsystem, "misc") ||
+            sd_device_get_sysname(d, &sysname) < 0)
+                return false;
+        r = misc_node_check(d, sysname);
+        if (r >= 0 || r == -ENOMEM || r == -ENXIO)     /* -ENXIO: no device number to compare */
+                return false;
+        if (r != -ENOENT && r != -ESTALE) {
+                log_warning_errno(r, "Cannot check our /dev/%s node, ignoring: %m", sysname);
+                return false;
+        }
+        log_node_problem(d, sysname, r, "exiting so that the service manager starts hwsecd again with the new node.");
+        (void) sd_notify(false, "STOPPING=1");
+        (void) sd_event_exit(m->event, PSP_EXIT_NODE_STALE);
+        return true;
+}
+
 void psp_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
         PspArea *a = m->psp;
         const char *syspath = NULL;
 
         if (!a || !uevent_concerns_psp(a, d, &syspath))
+                return;
+        if (action == SD_DEVICE_ADD && node_went_stale(m, d))
                 return;
 
         log_debug("PSP uevent %d for %s", (int) action, syspath);

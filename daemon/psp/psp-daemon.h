@@ -25,6 +25,7 @@ struct PspArea {
         char **removed;                 /* syspaths whose "remove" uevent came (sysfs may lag) */
         bool dev_sev;                   /* misc "sev" and its node exist */
         bool dev_sfs;
+        int sev_node, sfs_node;         /* last misc_state(): 0, -ENODEV, -ENOENT/-ESTALE (stale node) */
 
         /* CPU */
         int cpu_error;
@@ -48,6 +49,12 @@ struct PspArea {
 };
 
 #define PSP_KVM_POLL_USEC (2 * USEC_PER_SEC)
+
+/* The exit status when udev adds /dev/sev or /dev/sfs but the node in our /dev is missing or is
+ * another major:minor: under the unit's PrivateDevices=yes the nodes are bound in (and allowed in
+ * the device cgroup) when the service starts, so only a restart reaches the new device. The unit
+ * lists it in SuccessExitStatus= and RestartForceExitStatus= (75 is EX_TEMPFAIL). */
+#define PSP_EXIT_NODE_STALE 75
 
 /* Re-discovers the PSP and re-reads its status; announces changes and broadcasts
  * MANAGER_EVENT_PSP_CHANGED. exclude: a syspath that is going away (NULL for none). */
