@@ -183,20 +183,35 @@ static void log_status_change(PspArea *a, const SevError *old) {
                 log_notice("PSP status: %s", a->last_error.message);
 }
 
-static int read_status(PspArea *a) {
-        _cleanup_free_ char *node = path_join(paths_dev_dir(), "sev");
+/* The status as the last finished read left it: a query's result, or nothing without /dev/sev. */
+static void set_status(PspArea *a, const SevPlatform *p) {
+        SevError old_error = a->last_error;
+
+        a->status_queried = p != NULL;
+        a->platform = p ? *p : (SevPlatform) {};
+        a->dev_sev_open_error = a->platform.open_error;
+        pick_last_error(a);
+        a->last_refresh = now_realtime_usec();
+        log_status_change(a, &old_error);
+}
+
+static char *sev_node(void) {
+        return path_join(paths_dev_dir(), "sev");
+}
+
+/* At start, before the bus name is taken: in the event loop, there is nothing to block yet. */
+static int read_status_now(PspArea *a) {
+        _cleanup_free_ char *node = sev_node();
+        SevPlatform p = {};
 
         if (!node)
                 return -ENOMEM;
-        a->status_queried = false;
-        a->dev_sev_open_error = 0;
-        a->platform = (SevPlatform) {};
-        if (!a->dev_sev)
+        if (!a->dev_sev) {
+                set_status(a, NULL);
                 return 0;
-
-        sev_query_platform(node, &a->platform);
-        a->status_queried = true;
-        a->dev_sev_open_error = a->platform.open_error;
+        }
+        sev_query_platform(node, &p);
+        set_status(a, &p);
         return 0;
 }
 
@@ -205,12 +220,11 @@ static void read_cpu(PspArea *a) {
         a->layout = a->cpu_error == 0 ? tcb_layout_for_family(a->cpu.family) : TCB_LAYOUT_UNKNOWN;
 }
 
-/* Discovery and status, with the log records; no bus signals, no broadcast. */
-static int read_state(Manager *m, const char *exclude) {
+/* Discovery (sysfs, udev database), with the log records; no status, no bus signals. */
+static int read_devices(Manager *m, const char *exclude) {
         PspArea *a = m->psp;
         _cleanup_free_ char *syspath = NULL;
         bool was_present = a->present;
-        SevError old_error = a->last_error;
         int r;
 
         forget_removed(a, NULL);
@@ -237,33 +251,104 @@ static int read_state(Manager *m, const char *exclude) {
         a->dev_sev = misc_state(a, "sev", exclude) >= 0;
         a->dev_sfs = misc_state(a, "sfs", exclude) >= 0;
 
-        r = read_status(a);
-        if (r < 0)
-                return log_oom();
-        pick_last_error(a);
-        a->last_refresh = now_realtime_usec();
-
         if (a->present && !was_present)
                 log_struct(LOG_NOTICE, MESSAGE_ID_PSP_APPEARED, "PSP %s (device 0x%04x, driver %s) appeared; /dev/sev %s.",
                            a->dev.address, a->dev.device, a->dev.driver ?: "none",
                            a->dev_sev ? "present" : "absent");
         else if (!a->present && was_present)
                 log_struct(LOG_NOTICE, MESSAGE_ID_PSP_DISAPPEARED, "The PSP went away.");
-        log_status_change(a, &old_error);
         return 0;
 }
 
 static int recompute_checks(Manager *m);
 
-int psp_reread(Manager *m, const char *exclude) {
-        int r;
+/* A re-read is complete: announce it, and answer the Refresh() calls that waited for it. */
+static void reread_finished(Manager *m) {
+        PspArea *a = m->psp;
 
-        r = read_state(m, exclude);
-        if (r < 0)
-                return r;
         (void) bus_psp_emit_changed(m);
         /* every area hears of it; our own event hook recomputes the checks */
         manager_broadcast(m, MANAGER_EVENT_PSP_CHANGED);
+        for (size_t i = 0; i < a->n_waiting; i++) {
+                int r = sd_bus_reply_method_return(a->waiting[i], NULL);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer Refresh(), the caller may have gone: %m");
+                sd_bus_message_unref(a->waiting[i]);
+        }
+        a->waiting = mfree(a->waiting);
+        a->n_waiting = 0;
+}
+
+/* Starts the status read on the worker; without a thread, reads in the loop. 1: pending. */
+static int start_status_read(Manager *m) {
+        PspArea *a = m->psp;
+        _cleanup_free_ char *node = sev_node();
+        int r;
+
+        if (!node)
+                return log_oom();
+        r = psp_status_worker_start(&a->worker, node, a->status_generation);
+        if (r >= 0)
+                return 1;
+        log_warning_errno(r, "Cannot read the PSP status on a worker thread, reading it in the event loop: %m");
+        r = read_status_now(a);
+        return r < 0 ? log_oom() : 0;
+}
+
+static void on_status_read(PspStatusWorker *w, const SevPlatform *result, uint64_t generation, void *userdata) {
+        Manager *m = userdata;
+        PspArea *a = m->psp;
+        int r;
+
+        if (generation != a->status_generation) {
+                /* the device went away meanwhile (already announced), or a newer read was asked
+                 * for while this one ran: this result is stale */
+                log_debug("Dropping the result of PSP status read %" PRIu64 ", re-read %" PRIu64 " replaced it.",
+                          generation, a->status_generation);
+                if (!a->reread_queued)
+                        return;
+                a->reread_queued = false;
+                r = start_status_read(m);
+                if (r > 0)
+                        return;
+        } else
+                set_status(a, result);
+        reread_finished(m);
+}
+
+int psp_reread(Manager *m, const char *exclude) {
+        PspArea *a = m->psp;
+        int r;
+
+        r = read_devices(m, exclude);
+        if (r < 0)
+                return r;
+
+        a->status_generation++;
+        if (!a->dev_sev) {
+                a->reread_queued = false;
+                set_status(a, NULL);
+        } else if (a->worker.active) {
+                a->reread_queued = true;        /* on_status_read() starts it */
+                return 1;
+        } else {
+                r = start_status_read(m);
+                if (r != 0)
+                        return r;
+        }
+        reread_finished(m);
+        return 0;
+}
+
+int psp_refresh_wait(Manager *m, sd_bus_message *msg) {
+        PspArea *a = m->psp;
+        sd_bus_message **w;
+
+        w = reallocarray(a->waiting, a->n_waiting + 1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        a->waiting = w;
+        a->waiting[a->n_waiting++] = sd_bus_message_ref(msg);
         return 0;
 }
 
@@ -375,6 +460,7 @@ int psp_area_start(Manager *m) {
         if (!m->psp)
                 return log_oom();
         m->psp->manager = m;
+        m->psp->worker.fd = -EBADF;
 
         r = bus_psp_register(m);
         if (r < 0)
@@ -389,9 +475,15 @@ int psp_area_start(Manager *m) {
                 return log_error_errno(r, "Failed to arm the kvm_amd watch: %m");
         (void) sd_event_source_set_description(m->psp->kvm_timer, "psp-kvm-amd-watch");
 
-        r = read_state(m, NULL);
+        r = psp_status_worker_init(&m->psp->worker, m->event, on_status_read, m);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Failed to set up the PSP status worker: %m");
+
+        r = read_devices(m, NULL);
+        if (r >= 0)
+                r = read_status_now(m->psp);
+        if (r < 0)
+                return r == -ENOMEM ? log_oom() : r;
         return recompute_checks(m);
 }
 
@@ -400,6 +492,10 @@ void psp_area_free(Manager *m) {
 
         if (!a)
                 return;
+        psp_status_worker_done(&a->worker);
+        for (size_t i = 0; i < a->n_waiting; i++)
+                sd_bus_message_unref(a->waiting[i]);
+        free(a->waiting);
         sd_bus_slot_unref(a->slot);
         sd_event_source_disable_unref(a->kvm_timer);
         free(a->kvm_signature);

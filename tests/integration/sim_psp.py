@@ -19,6 +19,7 @@ Options (SimHost(profile, **opts)):
   fw_error=CODE                  the firmware status written back with EIO
   psp_attrs=dict(name=value)     replace the ccp sysfs attributes
 
+hold_status() makes SEV commands wait until release_status(), like a hung PSP.
 set_sev_devnum(), bind_sev_node() and hide_sev_node() make udev's view of /dev/sev and the node
 the daemon can open disagree, as under the unit's private /dev after ccp is reloaded.
 """
@@ -128,6 +129,9 @@ class SevHandler(UMockdev.IoctlBase):
         self.state = state
         self.lock = threading.Lock()
         self.calls = []
+        self.held = threading.Event()        # a command is waiting in hold_status()
+        self.release = threading.Event()
+        self.release.set()
 
     def do_handle_ioctl(self, client):
         if client.get_request() != SEV_ISSUE_CMD:
@@ -138,6 +142,11 @@ class SevHandler(UMockdev.IoctlBase):
         with self.lock:
             st = dict(self.state)
             self.calls.append(c)
+        if not self.release.is_set():
+            # a PSP that does not answer: the command waits (in the kernel: psp_cmd_timeout)
+            # (it answers with the state of when it was issued)
+            self.held.set()
+            self.release.wait()
         if st.get('gone'):
             client.complete(-1, errno.ENODEV)
             return True
@@ -251,6 +260,22 @@ def add_psp(host):
     path = add_pci(host)
     host.tb.uevent(path, 'bind')
     add_sev(host)
+
+
+def hold_status(host):
+    """From now on every SEV command waits until release_status(), as on a hung PSP."""
+    h = host._psp_handler
+    h.held.clear()
+    h.release.clear()
+
+
+def status_held(host):
+    """A command is waiting in hold_status()."""
+    return host._psp_handler.held.is_set()
+
+
+def release_status(host):
+    host._psp_handler.release.set()
 
 
 def set_sev_devnum(host, major, minor):

@@ -105,3 +105,68 @@ def test_stale_node_at_start_is_never_used(host, bus, daemon):
     assert sev_calls(host) == 0
     assert d.running()
     assert d.log().count(MSG_PSP_NODE_STALE) == 1
+
+
+def busctl_refresh(bus):
+    return subprocess.Popen(['busctl', f'--address={bus.address}', f'--timeout={int(scaled(60))}', 'call',
+                             'org.hwsecd1', PSP, PSP_IFACE, 'Refresh'],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def ping(d):
+    d.conn.call_blocking('org.hwsecd1', MANAGER, 'org.freedesktop.DBus.Peer', 'Ping', '', [], timeout=scaled(10))
+
+
+def test_bus_answers_while_a_status_read_hangs(host, bus, daemon):
+    """Mutation caught: the SEV status ioctls run in the event loop, so a PSP that does not answer
+    (ccp waits psp_cmd_timeout, 100 s) stops the whole bus. Checks: while Refresh()'s
+    SEV_PLATFORM_STATUS is held in the simulated PSP, Peer.Ping and property reads answer (the
+    cached SevGuestCount 0) and both Refresh() calls are still pending; after the release both
+    return successfully and SevGuestCount is the new 4."""
+    prepare(host)
+    d = daemon(host)
+    sim_psp.set_status(host, sev=dict(guest_count=4))
+    sim_psp.hold_status(host)
+    calls = []
+    try:
+        calls.append(busctl_refresh(bus))
+        wait_for(lambda: sim_psp.status_held(host), what='the status read to reach the PSP')
+        calls.append(busctl_refresh(bus))
+        ping(d)
+        assert props(d)['SevGuestCount'] == 0
+        assert d.get(MANAGER, MANAGER_IFACE, 'State') == 'ready'
+        assert all(c.poll() is None for c in calls)
+    finally:
+        sim_psp.release_status(host)
+    for c in calls:
+        _out, err = c.communicate(timeout=scaled(60))
+        assert c.returncode == 0, err
+    assert props(d)['SevGuestCount'] == 4
+    assert props(d)['SevStatusValid'] is True
+
+
+def test_result_of_a_hung_read_is_dropped_when_the_psp_went_away(host, bus, daemon):
+    """Mutation caught: a status read that hung while the PSP was removed lands afterwards and
+    brings back SevStatusValid=true for a device that is gone. Checks: the removal is announced
+    while the read hangs (Present=false, SevDevice=false, Ping answers); after the release the late
+    answer (SEV_PLATFORM_STATUS valid) reaches the loop and is dropped: SevStatusValid stays false;
+    the pending Refresh() returns successfully."""
+    prepare(host)
+    d = daemon(host)
+    sim_psp.hold_status(host)
+    refresh = None
+    try:
+        refresh = busctl_refresh(bus)
+        wait_for(lambda: sim_psp.status_held(host), what='the status read to reach the PSP')
+        sim_psp.remove_psp(host)
+        wait_for(lambda: props(d)['Present'] is False and props(d)['SevDevice'] is False, what='the removal')
+        ping(d)
+    finally:
+        sim_psp.release_status(host)
+    _out, err = refresh.communicate(timeout=scaled(60))
+    assert refresh.returncode == 0, err
+    # the late answer reaches the loop (the SNP command after it fails: the PSP is gone)
+    wait_for(lambda: 'Dropping the result of PSP status read' in d.log(), what='the late status answer')
+    p = props(d)
+    assert p['Present'] is False and p['SevStatusValid'] is False and p['SnpStatusValid'] is False
+    assert d.running()
