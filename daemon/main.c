@@ -114,10 +114,10 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
         log_struct(LOG_INFO, MESSAGE_ID_DAEMON_STOPPED, "hwsecd stopped.");
-        return 0;
+        return r;       /* the status an area asked for with sd_event_exit(), 0 normally */
 }
 
 int main(int argc, char *argv[]) {
         int r = run(argc, argv);
-        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return r < 0 ? EXIT_FAILURE : r;
 }

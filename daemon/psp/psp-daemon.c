@@ -5,6 +5,8 @@
 
 #include <inttypes.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 
 #include "bus-util.h"
@@ -108,19 +110,57 @@ static int discover_pci(PspArea *a, const char *exclude, char **ret_syspath) {
         return 0;
 }
 
-static bool misc_present(PspArea *a, const char *name, const char *exclude) {
+/* Our node for a misc device: 0 when it is that device, -ENOENT when there is none, -ESTALE when
+ * it is another major:minor (see psp_node_check()). A device without a devnum has nothing to
+ * compare with: a character device node is taken as it is, and no node is -ENXIO. */
+static int misc_node_check(sd_device *d, const char *name) {
+        _cleanup_free_ char *node = path_join(paths_dev_dir(), name);
+        dev_t devnum;
+
+        if (!node)
+                return -ENOMEM;
+        if (sd_device_get_devnum(d, &devnum) < 0) {
+                struct stat st;
+
+                return stat(node, &st) >= 0 && S_ISCHR(st.st_mode) ? 0 : -ENXIO;
+        }
+        return psp_node_check(node, devnum);
+}
+
+static void log_node_problem(sd_device *d, const char *name, int problem, const char *consequence) {
+        dev_t devnum = 0;
+
+        (void) sd_device_get_devnum(d, &devnum);
+        if (problem == -ESTALE)
+                log_struct(LOG_WARNING, MESSAGE_ID_PSP_NODE_STALE,
+                           "/dev/%s is device %u:%u, but our %s/%s is another device (bound in when the service started); %s",
+                           name, major(devnum), minor(devnum), paths_dev_dir(), name, consequence);
+        else
+                log_struct(LOG_WARNING, MESSAGE_ID_PSP_NODE_STALE,
+                           "/dev/%s exists as device %u:%u, but our %s has no such node (the service started before it appeared); %s",
+                           name, major(devnum), minor(devnum), paths_dev_dir(), consequence);
+}
+
+/* The misc device exists (udev) and our node is that device: 0, else -ENODEV (no such device, or
+ * it is going away) or misc_node_check()'s error. A node at another major:minor counts as absent:
+ * its old minor may belong to another misc device by now, and SEV commands must never go there. */
+static int misc_state(PspArea *a, const char *name, const char *exclude) {
         _cleanup_(sd_device_unrefp) sd_device *d = NULL;
-        _cleanup_free_ char *node = NULL;
         const char *syspath;
-        struct stat st;
+        int r, *last = streq(name, "sev") ? &a->sev_node : &a->sfs_node;
 
         if (sd_device_new_from_subsystem_sysname(&d, "misc", name) < 0)
-                return false;
-        if (sd_device_get_syspath(d, &syspath) >= 0 &&
-            ((exclude && streq(exclude, syspath)) || is_removed(a, syspath)))
-                return false;
-        node = path_join(paths_dev_dir(), name);
-        return node && stat(node, &st) >= 0 && S_ISCHR(st.st_mode);
+                r = -ENODEV;
+        else if (sd_device_get_syspath(d, &syspath) >= 0 &&
+                 ((exclude && streq(exclude, syspath)) || is_removed(a, syspath)))
+                r = -ENODEV;
+        else
+                r = misc_node_check(d, name);
+        /* said once, when it becomes so, not on every re-read */
+        if ((r == -ESTALE || r == -ENOENT) && r != *last)
+                log_node_problem(d, name, r, "treating it as absent until hwsecd is restarted.");
+        *last = r;
+        return r;
 }
 
 static void pick_last_error(PspArea *a) {
@@ -143,20 +183,35 @@ static void log_status_change(PspArea *a, const SevError *old) {
                 log_notice("PSP status: %s", a->last_error.message);
 }
 
-static int read_status(PspArea *a) {
-        _cleanup_free_ char *node = path_join(paths_dev_dir(), "sev");
+/* The status as the last finished read left it: a query's result, or nothing without /dev/sev. */
+static void set_status(PspArea *a, const SevPlatform *p) {
+        SevError old_error = a->last_error;
+
+        a->status_queried = p != NULL;
+        a->platform = p ? *p : (SevPlatform) {};
+        a->dev_sev_open_error = a->platform.open_error;
+        pick_last_error(a);
+        a->last_refresh = now_realtime_usec();
+        log_status_change(a, &old_error);
+}
+
+static char *sev_node(void) {
+        return path_join(paths_dev_dir(), "sev");
+}
+
+/* At start, before the bus name is taken: in the event loop, there is nothing to block yet. */
+static int read_status_now(PspArea *a) {
+        _cleanup_free_ char *node = sev_node();
+        SevPlatform p = {};
 
         if (!node)
                 return -ENOMEM;
-        a->status_queried = false;
-        a->dev_sev_open_error = 0;
-        a->platform = (SevPlatform) {};
-        if (!a->dev_sev)
+        if (!a->dev_sev) {
+                set_status(a, NULL);
                 return 0;
-
-        sev_query_platform(node, &a->platform);
-        a->status_queried = true;
-        a->dev_sev_open_error = a->platform.open_error;
+        }
+        sev_query_platform(node, &p);
+        set_status(a, &p);
         return 0;
 }
 
@@ -165,12 +220,11 @@ static void read_cpu(PspArea *a) {
         a->layout = a->cpu_error == 0 ? tcb_layout_for_family(a->cpu.family) : TCB_LAYOUT_UNKNOWN;
 }
 
-/* Discovery and status, with the log records; no bus signals, no broadcast. */
-static int read_state(Manager *m, const char *exclude) {
+/* Discovery (sysfs, udev database), with the log records; no status, no bus signals. */
+static int read_devices(Manager *m, const char *exclude) {
         PspArea *a = m->psp;
         _cleanup_free_ char *syspath = NULL;
         bool was_present = a->present;
-        SevError old_error = a->last_error;
         int r;
 
         forget_removed(a, NULL);
@@ -194,14 +248,8 @@ static int read_state(Manager *m, const char *exclude) {
                         a->present = true;
         }
 
-        a->dev_sev = misc_present(a, "sev", exclude);
-        a->dev_sfs = misc_present(a, "sfs", exclude);
-
-        r = read_status(a);
-        if (r < 0)
-                return log_oom();
-        pick_last_error(a);
-        a->last_refresh = now_realtime_usec();
+        a->dev_sev = misc_state(a, "sev", exclude) >= 0;
+        a->dev_sfs = misc_state(a, "sfs", exclude) >= 0;
 
         if (a->present && !was_present)
                 log_struct(LOG_NOTICE, MESSAGE_ID_PSP_APPEARED, "PSP %s (device 0x%04x, driver %s) appeared; /dev/sev %s.",
@@ -209,21 +257,98 @@ static int read_state(Manager *m, const char *exclude) {
                            a->dev_sev ? "present" : "absent");
         else if (!a->present && was_present)
                 log_struct(LOG_NOTICE, MESSAGE_ID_PSP_DISAPPEARED, "The PSP went away.");
-        log_status_change(a, &old_error);
         return 0;
 }
 
 static int recompute_checks(Manager *m);
 
-int psp_reread(Manager *m, const char *exclude) {
-        int r;
+/* A re-read is complete: announce it, and answer the Refresh() calls that waited for it. */
+static void reread_finished(Manager *m) {
+        PspArea *a = m->psp;
 
-        r = read_state(m, exclude);
-        if (r < 0)
-                return r;
         (void) bus_psp_emit_changed(m);
         /* every area hears of it; our own event hook recomputes the checks */
         manager_broadcast(m, MANAGER_EVENT_PSP_CHANGED);
+        for (size_t i = 0; i < a->n_waiting; i++) {
+                int r = sd_bus_reply_method_return(a->waiting[i], NULL);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer Refresh(), the caller may have gone: %m");
+                sd_bus_message_unref(a->waiting[i]);
+        }
+        a->waiting = mfree(a->waiting);
+        a->n_waiting = 0;
+}
+
+/* Starts the status read on the worker; without a thread, reads in the loop. 1: pending. */
+static int start_status_read(Manager *m) {
+        PspArea *a = m->psp;
+        _cleanup_free_ char *node = sev_node();
+        int r;
+
+        if (!node)
+                return log_oom();
+        r = psp_status_worker_start(&a->worker, node, a->status_generation);
+        if (r >= 0)
+                return 1;
+        log_warning_errno(r, "Cannot read the PSP status on a worker thread, reading it in the event loop: %m");
+        r = read_status_now(a);
+        return r < 0 ? log_oom() : 0;
+}
+
+static void on_status_read(PspStatusWorker *w, const SevPlatform *result, uint64_t generation, void *userdata) {
+        Manager *m = userdata;
+        PspArea *a = m->psp;
+        int r;
+
+        if (generation != a->status_generation) {
+                /* the device went away meanwhile (already announced), or a newer read was asked
+                 * for while this one ran: this result is stale */
+                log_debug("Dropping the result of PSP status read %" PRIu64 ", re-read %" PRIu64 " replaced it.",
+                          generation, a->status_generation);
+                if (!a->reread_queued)
+                        return;
+                a->reread_queued = false;
+                r = start_status_read(m);
+                if (r > 0)
+                        return;
+        } else
+                set_status(a, result);
+        reread_finished(m);
+}
+
+int psp_reread(Manager *m, const char *exclude) {
+        PspArea *a = m->psp;
+        int r;
+
+        r = read_devices(m, exclude);
+        if (r < 0)
+                return r;
+
+        a->status_generation++;
+        if (!a->dev_sev) {
+                a->reread_queued = false;
+                set_status(a, NULL);
+        } else if (a->worker.active) {
+                a->reread_queued = true;        /* on_status_read() starts it */
+                return 1;
+        } else {
+                r = start_status_read(m);
+                if (r != 0)
+                        return r;
+        }
+        reread_finished(m);
+        return 0;
+}
+
+int psp_refresh_wait(Manager *m, sd_bus_message *msg) {
+        PspArea *a = m->psp;
+        sd_bus_message **w;
+
+        w = reallocarray(a->waiting, a->n_waiting + 1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        a->waiting = w;
+        a->waiting[a->n_waiting++] = sd_bus_message_ref(msg);
         return 0;
 }
 
@@ -335,6 +460,7 @@ int psp_area_start(Manager *m) {
         if (!m->psp)
                 return log_oom();
         m->psp->manager = m;
+        m->psp->worker.fd = -EBADF;
 
         r = bus_psp_register(m);
         if (r < 0)
@@ -349,9 +475,15 @@ int psp_area_start(Manager *m) {
                 return log_error_errno(r, "Failed to arm the kvm_amd watch: %m");
         (void) sd_event_source_set_description(m->psp->kvm_timer, "psp-kvm-amd-watch");
 
-        r = read_state(m, NULL);
+        r = psp_status_worker_init(&m->psp->worker, m->event, on_status_read, m);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Failed to set up the PSP status worker: %m");
+
+        r = read_devices(m, NULL);
+        if (r >= 0)
+                r = read_status_now(m->psp);
+        if (r < 0)
+                return r == -ENOMEM ? log_oom() : r;
         return recompute_checks(m);
 }
 
@@ -360,6 +492,10 @@ void psp_area_free(Manager *m) {
 
         if (!a)
                 return;
+        psp_status_worker_done(&a->worker);
+        for (size_t i = 0; i < a->n_waiting; i++)
+                sd_bus_message_unref(a->waiting[i]);
+        free(a->waiting);
         sd_bus_slot_unref(a->slot);
         sd_event_source_disable_unref(a->kvm_timer);
         free(a->kvm_signature);
@@ -387,11 +523,37 @@ static bool uevent_concerns_psp(PspArea *a, sd_device *d, const char **ret_syspa
         return pci_device_psp_id(d) != NULL;
 }
 
+/* udev added /dev/sev or /dev/sfs. Our node must be that device: under the unit's
+ * PrivateDevices=yes the nodes are bound in, and allowed in the device cgroup, when the service
+ * starts, so a PSP that came back (ccp reloaded) or came late is out of reach until a restart.
+ * Then we stop with PSP_EXIT_NODE_STALE and systemd starts us again with fresh binds. */
+static bool node_went_stale(Manager *m, sd_device *d) {
+        const char *subsystem = NULL, *sysname = NULL;
+        int r;
+
+        if (sd_device_get_subsystem(d, &subsystem) < 0 || !streq(subsystem, "misc") ||
+            sd_device_get_sysname(d, &sysname) < 0)
+                return false;
+        r = misc_node_check(d, sysname);
+        if (r >= 0 || r == -ENOMEM || r == -ENXIO)     /* -ENXIO: no device number to compare */
+                return false;
+        if (r != -ENOENT && r != -ESTALE) {
+                log_warning_errno(r, "Cannot check our /dev/%s node, ignoring: %m", sysname);
+                return false;
+        }
+        log_node_problem(d, sysname, r, "exiting so that the service manager starts hwsecd again with the new node.");
+        (void) sd_notify(false, "STOPPING=1");
+        (void) sd_event_exit(m->event, PSP_EXIT_NODE_STALE);
+        return true;
+}
+
 void psp_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
         PspArea *a = m->psp;
         const char *syspath = NULL;
 
         if (!a || !uevent_concerns_psp(a, d, &syspath))
+                return;
+        if (action == SD_DEVICE_ADD && node_went_stale(m, d))
                 return;
 
         log_debug("PSP uevent %d for %s", (int) action, syspath);

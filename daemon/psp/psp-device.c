@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <sys/stat.h>
 
 #include "fileio.h"
 #include "log.h"
@@ -228,4 +229,14 @@ int psp_address_compare(const char *a, const char *b) {
                 if (x[i] != y[i])
                         return x[i] < y[i] ? -1 : 1;
         return 0;
+}
+
+int psp_node_check(const char *path, dev_t devnum) {
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return errno == ENOENT ? -ENOENT : -errno;
+        if (!S_ISCHR(st.st_mode))
+                return -ENOENT;
+        return st.st_rdev == devnum ? 0 : -ESTALE;
 }

@@ -6,6 +6,7 @@
  * attributes object, never "false". No sd-bus here; discovery (sd-device) is in psp-daemon.c. */
 
 #include <json-c/json.h>
+#include <sys/types.h>
 
 #include "macro.h"
 
@@ -47,3 +48,9 @@ int psp_parse_version_attribute(const char *s);
 
 /* Orders PCI addresses (domain, bus, slot, function) like sp_pci_is_master(). */
 int psp_address_compare(const char *a, const char *b);
+
+/* Is the device node at path the character device devnum? 0 when it is; -ENOENT when there is no
+ * character device at path (absent, or something else); -ESTALE when it is a character device
+ * with another major:minor (a node bound in before the device was re-created); other negative
+ * errnos from stat(). */
+int psp_node_check(const char *path, dev_t devnum);

@@ -18,6 +18,10 @@ Options (SimHost(profile, **opts)):
   sev_errno=E, snp_errno=E       make the ioctl fail with errno E (EIO writes fw_error back)
   fw_error=CODE                  the firmware status written back with EIO
   psp_attrs=dict(name=value)     replace the ccp sysfs attributes
+
+hold_status() makes SEV commands wait until release_status(), like a hung PSP.
+set_sev_devnum(), bind_sev_node() and hide_sev_node() make udev's view of /dev/sev and the node
+the daemon can open disagree, as under the unit's private /dev after ccp is reloaded.
 """
 
 import errno
@@ -125,6 +129,9 @@ class SevHandler(UMockdev.IoctlBase):
         self.state = state
         self.lock = threading.Lock()
         self.calls = []
+        self.held = threading.Event()        # a command is waiting in hold_status()
+        self.release = threading.Event()
+        self.release.set()
 
     def do_handle_ioctl(self, client):
         if client.get_request() != SEV_ISSUE_CMD:
@@ -135,6 +142,11 @@ class SevHandler(UMockdev.IoctlBase):
         with self.lock:
             st = dict(self.state)
             self.calls.append(c)
+        if not self.release.is_set():
+            # a PSP that does not answer: the command waits (in the kernel: psp_cmd_timeout)
+            # (it answers with the state of when it was issued)
+            self.held.set()
+            self.release.wait()
         if st.get('gone'):
             client.complete(-1, errno.ENODEV)
             return True
@@ -248,6 +260,49 @@ def add_psp(host):
     path = add_pci(host)
     host.tb.uevent(path, 'bind')
     add_sev(host)
+
+
+def hold_status(host):
+    """From now on every SEV command waits until release_status(), as on a hung PSP."""
+    h = host._psp_handler
+    h.held.clear()
+    h.release.clear()
+
+
+def status_held(host):
+    """A command is waiting in hold_status()."""
+    return host._psp_handler.held.is_set()
+
+
+def release_status(host):
+    host._psp_handler.release.set()
+
+
+def set_sev_devnum(host, major, minor):
+    """The kernel gives /dev/sev another major:minor (ccp reloaded, the misc minor is dynamic):
+    what udev reports, in the sysfs uevent file and the dev attribute, changes; the node in /dev
+    (our view of it) does not, as with a node bound into a private /dev when the service started."""
+    d = host.sysroot / SEV_SYSPATH.lstrip('/')
+    lines = [ln for ln in (d / 'uevent').read_text().splitlines() if not ln.startswith(('MAJOR=', 'MINOR='))]
+    (d / 'uevent').write_text('\n'.join(lines + [f'MAJOR={major}', f'MINOR={minor}']) + '\n')
+    (d / 'dev').write_text(f'{major}:{minor}\n')
+
+
+def bind_sev_node(host, major, minor):
+    """Our /dev/sev becomes the character device major:minor (what a fresh bind at service start
+    gives): umockdev takes the node's st_rdev from dev/.node/sev."""
+    node = host.sysroot / 'dev' / '.node' / 'sev'
+    node.unlink()
+    node.symlink_to(f'{major}:{minor}')
+
+
+def hide_sev_node(host, hidden=True):
+    """Our /dev has no sev node (the service started before ccp created it), or has it again."""
+    node, away = host.sysroot / 'dev' / 'sev', host.sysroot / 'dev' / 'sev.hidden'
+    if hidden:
+        node.rename(away)
+    else:
+        away.rename(node)
 
 
 def populate(host):

@@ -6,7 +6,14 @@ import pytest
 
 import sim_asid
 import sim_psp
-from test_asid import ACTION, IFACE, MODPROBE, PATH, asid, policy, pools, wait_for, written_nothing
+import test_asid
+from conftest import scaled
+from test_asid import ACTION, IFACE, MODPROBE, PATH, asid, policy, pools, written_nothing
+
+
+def wait_for(fn, timeout=6.0):
+    """test_asid.wait_for with the timeout scaled for slow runs (valgrind: HWSECD_TIMEOUT_SCALE)."""
+    return test_asid.wait_for(fn, scaled(timeout))
 
 
 def codes(problems):
@@ -32,7 +39,7 @@ def test_guest_count_follows_psp_refresh(host, bus, daemon):
     assert pools(d)['snp']['used'] == 0
     sim_asid.set_misc_current(h, 0, 2)
     sim_psp.set_status(h, snp=dict(guest_count=2))
-    d.iface('/org/hwsecd1/psp', 'org.hwsecd1.Psp').Refresh()     # MANAGER_EVENT_PSP_CHANGED
+    d.iface('/org/hwsecd1/psp', 'org.hwsecd1.Psp').Refresh(timeout=scaled(25))  # MANAGER_EVENT_PSP_CHANGED
     assert wait_for(lambda: pools(d)['snp']['used'] == 2)
     assert 'SNP_PLATFORM_STATUS guest_count' in pools(d)['snp']['note']
 

@@ -14,6 +14,7 @@ import pytest
 from gi.repository import GLib
 
 import sim_psp
+from conftest import scaled
 
 PSP = '/org/hwsecd1/psp'
 PSP_IFACE = 'org.hwsecd1.Psp'
@@ -127,7 +128,8 @@ def check_json(host, hwsecctl):
 
 
 def wait_for(pred, timeout=5, what='condition'):
-    deadline = time.monotonic() + timeout
+    """Polls pred until it is true; timeout in seconds before scaling for slow runs (valgrind)."""
+    deadline = time.monotonic() + scaled(timeout)
     while time.monotonic() < deadline:
         v = pred()
         if v:
@@ -368,7 +370,7 @@ class Signals:
             pass
 
     def wait(self, pred, timeout=5):
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while time.monotonic() < deadline:
             self.pump()
             for s in self.seen:
@@ -456,7 +458,7 @@ def test_refresh_rereads_and_records_changes(host, bus, daemon, hwsecctl):
                            snp=dict(guest_count=2, reported_tcb=0xd517000000000304))
         # cached: nothing changes until something asks for a re-read
         assert props(d)['SevGuestCount'] == 0
-        d.iface(PSP, PSP_IFACE).Refresh()
+        d.iface(PSP, PSP_IFACE).Refresh(timeout=scaled(25))
         p = props(d)
         assert (p['SevGuestCount'], p['SnpGuestCount'], p['SevState']) == (3, 2, 'working')
         assert p['TcbCommitted'] is False
@@ -601,7 +603,8 @@ def test_unprivileged_caller_reads_but_cannot_mutate(host, bus, polkit, daemon, 
     env['DBUS_SYSTEM_BUS_ADDRESS'] = bus.address
 
     def run(*args):
-        return subprocess.run(nobody + list(args), env=env, capture_output=True, text=True, timeout=30)
+        return subprocess.run(nobody + list(args), env=env, capture_output=True, text=True,
+                              timeout=scaled(30))
 
     import conftest
     r = run(str(conftest.HWSECCTL), 'psp', '--json')

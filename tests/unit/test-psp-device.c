@@ -3,6 +3,7 @@
  * attributes that exist (missing ones stay unknown), and bad attribute values. */
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "fileio.h"
 #include "psp-device.h"
@@ -87,9 +88,33 @@ static void test_ids(void) {
         CHECK(psp_address_compare("0000:c1:00.2", "0000:c1:00.1") > 0);
 }
 
+/* A node bound into the daemon's private /dev when the service started stays at its old
+ * major:minor when ccp is reloaded; the check tells "same device", "other device" and "no node". */
+static void test_node_check(void) {
+        char dir[] = "/tmp/test-psp-node-XXXXXX";
+        _cleanup_free_ char *file = NULL, *cmd = NULL;
+        struct stat st;
+
+        CHECK(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+        CHECK(psp_node_check("/dev/null", st.st_rdev) == 0);
+        CHECK(psp_node_check("/dev/null", makedev(10, 124)) == -ESTALE);
+        CHECK(psp_node_check("/dev/null", makedev(major(st.st_rdev), minor(st.st_rdev) + 1)) == -ESTALE);
+        CHECK(psp_node_check("/nonexistent/sev", makedev(10, 124)) == -ENOENT);
+
+        /* a regular file or a directory where the node should be is no node */
+        CHECK(mkdtemp(dir));
+        file = path_join(dir, "sev");
+        CHECK(write_file_atomic(file, "", 0, 0600) == 0);
+        CHECK(psp_node_check(file, makedev(10, 124)) == -ENOENT);
+        CHECK(psp_node_check(dir, makedev(10, 124)) == -ENOENT);
+        CHECK(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+        CHECK(system(cmd) == 0);
+}
+
 int main(void) {
         test_read();
         test_ids();
+        test_node_check();
         if (failures) {
                 fprintf(stderr, "%u check(s) failed\n", failures);
                 return EXIT_FAILURE;
