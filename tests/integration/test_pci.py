@@ -88,6 +88,22 @@ def signals(bus):
     s.stop()
 
 
+# The pci sim builds /sys/devices/pci0000:00, which two live testbeds in one process cannot both
+# hold: these tests make their own host instead of using the default one.
+@pytest.fixture
+def own_host():
+    from simhost import SimHost
+    made = []
+
+    def make(profile='genoa', **opts):
+        h = SimHost(profile, **opts)
+        made.append(h)
+        return h
+    yield make
+    for h in made:
+        h.close()
+
+
 def test_objects_and_verdicts(host, bus, daemon):
     d = daemon(host)
     objs = objects(d)
@@ -173,6 +189,45 @@ def test_check_assignable(host, bus, daemon, hwsecctl):
     assert d.running()
 
 
+def test_check_assignable_daemon_equals_offline(own_host, bus, daemon, hwsecctl):
+    """The daemon's CheckAssignable and the offline `pci check --dump` answer from one rule
+    (pci-assign.c): on the switch-no-acs fixture, with the same kernel groups and no driver bound
+    on either side, every device of the dump gets the same verdict, the same reasons in the same
+    order, the same devices that must move with it with the same driver and readiness, and the same
+    text and exit code from hwsecctl. Catches a rule (or a reason) written differently in the
+    daemon and the client, e.g. the client guessing "bridge" back from the daemon's flag."""
+    from conftest import ROOT
+    fix = ROOT / 'tests' / 'fixtures' / 'pci' / 'switch-no-acs'
+    h = own_host('genoa', pci_drivers={a: None for a in sim_pci.DEFAULT_DRIVERS})
+    d = daemon(h)
+    dump = [line.split()[0] for line in (fix / 'lspci-xxxx.txt').read_text().splitlines()
+            if line and not line.split()[0].endswith(':')]
+    assert len(dump) == 14
+    offline_args = ('--dump', fix / 'lspci-xxxx.txt', '--groups', fix / 'iommu-groups.find.txt')
+    seen_bridge = seen_unready = False
+    for short in dump:
+        addr = '0000:' + short
+        verdict, reasons, devices = d.call(PCI_PATH, PCI, 'CheckAssignable', addr, signature='s')
+        p = hwsecctl(None, '--json', 'pci', 'check', addr, *offline_args)
+        off = json.loads(p.stdout)
+        assert off['verdict'] == str(verdict), addr
+        assert off['reasons'] == [str(r) for r in reasons], addr
+        movers = [{'address': str(a), 'driver': str(drv) or None, 'ready': bool(ok)} for a, drv, ok in devices]
+        assert off['must_move_with'] == movers, addr
+        seen_bridge |= any(m['ready'] for m in movers)
+        seen_unready |= any(not m['ready'] for m in movers)
+        via_daemon = hwsecctl(h, 'pci', 'check', addr)
+        offline = hwsecctl(None, 'pci', 'check', addr, *offline_args)
+        assert (via_daemon.returncode, via_daemon.stdout) == (offline.returncode, offline.stdout), addr
+    # the comparison covered both kinds of member: bridges (ready unbound) and unbound endpoints
+    assert seen_bridge and seen_unready
+    p = hwsecctl(None, '--json', 'pci', 'check', '0000:03:00.0', *offline_args)
+    off = json.loads(p.stdout)
+    assert p.returncode == 1 and off['verdict'] == 'unsafe' and not off['assignable']
+    assert {m['address']: m['ready'] for m in off['must_move_with']}['0000:02:00.0'] is True
+    assert any('0000:04:00.0 must move with 0000:03:00.0 but is not bound to any driver' in r for r in off['reasons'])
+
+
 def test_tree_and_audit_via_daemon(host, bus, daemon, hwsecctl):
     daemon(host)
     p = hwsecctl(host, 'pci', 'tree', check=True)
@@ -243,22 +298,6 @@ def test_audit_method_rereads(host, bus, daemon, signals):
     assert '0000:00:1f.3' not in [str(x) for x in d.get(PCI_PATH, PCI, 'Devices')]
     assert sorted(str(x) for x in d.get(sim_pci.object_path('0000:00:1f.0'), DEV, 'KernelGroupDevices')) == \
         ['0000:00:1f.0', '0000:00:1f.2']
-
-
-# The pci sim builds /sys/devices/pci0000:00, which two live testbeds in one process cannot both
-# hold: these tests make their own host instead of using the default one.
-@pytest.fixture
-def own_host():
-    from simhost import SimHost
-    made = []
-
-    def make(profile='genoa', **opts):
-        h = SimHost(profile, **opts)
-        made.append(h)
-        return h
-    yield make
-    for h in made:
-        h.close()
 
 
 def test_no_iommu_profile(own_host, bus, daemon):
