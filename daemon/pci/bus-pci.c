@@ -173,33 +173,54 @@ static int prop_summary(sd_bus *bus, const char *path, const char *interface, co
 static int prop_statistics(sd_bus *bus, const char *path, const char *interface, const char *property,
                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         PciArea *a = userdata;
-        return sd_bus_message_append(reply, "a{st}", 5,
+        return sd_bus_message_append(reply, "a{st}", 7,
                                      "events", a->events,
                                      "updates", a->updates,
                                      "signals", a->signals,
                                      "last-update-usec", a->last_update_usec,
-                                     "last-update-devices", a->last_update_devices);
+                                     "last-update-devices", a->last_update_devices,
+                                     "audit-calls", a->audit_calls,
+                                     "audits-run", a->audits_run);
 }
 
 /* ---- methods ---- */
 
-static int method_audit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        PciArea *a = userdata;
-        _cleanup_bus_message_ sd_bus_message *reply = NULL;
-        int r;
-
-        r = pci_area_reaudit(a);
+static int audit_error(sd_bus_error *error, int r) {
         if (r == -EBUSY)
                 return sd_bus_error_setf(error, HWSEC_ERROR_BUSY,
                                          "The first PCI audit is still running; Manager.State turns from \"starting\" when it is done.");
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Re-reading the PCI topology failed: %m");
+        return 0;
+}
+
+int bus_pci_reply_audit(PciArea *a, sd_bus_message *msg, int r) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+
+        if (r < 0) {
+                (void) audit_error(&error, r);
+                return sd_bus_reply_method_error(msg, &error);
+        }
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = append_summary(reply, a);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_audit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        PciArea *a = userdata;
+        int r;
+
+        if (a->loading)
+                return audit_error(error, -EBUSY);
+        /* unprivileged and costly: callers share one audit instead of each running their own */
+        r = pci_area_queue_audit(a, msg);
+        if (r < 0)
+                return r;
+        return 1;
 }
 
 static int method_check_assignable(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
