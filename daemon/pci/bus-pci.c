@@ -173,14 +173,15 @@ static int prop_summary(sd_bus *bus, const char *path, const char *interface, co
 static int prop_statistics(sd_bus *bus, const char *path, const char *interface, const char *property,
                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         PciArea *a = userdata;
-        return sd_bus_message_append(reply, "a{st}", 7,
+        return sd_bus_message_append(reply, "a{st}", 8,
                                      "events", a->events,
                                      "updates", a->updates,
                                      "signals", a->signals,
                                      "last-update-usec", a->last_update_usec,
                                      "last-update-devices", a->last_update_devices,
                                      "audit-calls", a->audit_calls,
-                                     "audits-run", a->audits_run);
+                                     "audits-run", a->audits_run,
+                                     "batches", a->batches);
 }
 
 /* ---- methods ---- */

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "bus-util.h"
+#include "fileio.h"
 #include "log.h"
 #include "paths.h"
 
@@ -177,6 +178,20 @@ static int loader_start(PciArea *a) {
         return 0;
 }
 
+/* A settle time from the environment (milliseconds), or def. */
+static uint64_t settle_from_env(const char *name, uint64_t def) {
+        const char *e = getenv(name);
+        uint32_t ms;
+
+        if (!e)
+                return def;
+        if (safe_atou32(e, 10, &ms) < 0 || ms == 0 || ms > PCI_SETTLE_LIMIT_MSEC) {
+                log_warning("Ignoring %s=%s: expected milliseconds from 1 to %u.", name, e, PCI_SETTLE_LIMIT_MSEC);
+                return def;
+        }
+        return ms * USEC_PER_MSEC;
+}
+
 int pci_area_start(Manager *m) {
         PciArea *a;
         int r;
@@ -187,6 +202,10 @@ int pci_area_start(Manager *m) {
         m->pci = a;
         a->m = m;
         a->loader_fd = -EBADF;
+        a->settle_usec = settle_from_env("HWSECD_PCI_SETTLE_MSEC", PCI_SETTLE_USEC);
+        a->settle_max_usec = settle_from_env("HWSECD_PCI_SETTLE_MAX_MSEC", PCI_SETTLE_MAX_USEC);
+        if (a->settle_max_usec < a->settle_usec)
+                a->settle_max_usec = a->settle_usec;
         a->announced = pci_map_new();
         a->pending = pci_map_new();
         a->topo = pci_topology_new();
@@ -429,10 +448,11 @@ static int arm_settle(PciArea *a) {
 
         if (!a->settle) {
                 a->first_pending = now;
+                a->batches++;
                 log_debug("PCI: first queued uevent, update at the latest in %" PRIu64 " ms.",
-                          PCI_SETTLE_MAX_USEC / USEC_PER_MSEC);
+                          a->settle_max_usec / USEC_PER_MSEC);
         }
-        when = MIN(now + PCI_SETTLE_USEC, a->first_pending + PCI_SETTLE_MAX_USEC);
+        when = MIN(now + a->settle_usec, a->first_pending + a->settle_max_usec);
         if (a->settle) {
                 uint64_t cur;
                 /* sd_event_source_set_time() clears a pending (already due) timer: never touch
