@@ -285,6 +285,8 @@ int pci_topology_load_dump(const char *path, PciTopology **ret, char **ret_error
         if (fd < 0)
                 return error_message_set(ret_error, 0, "Cannot copy dump %s: %s.", path, strerror(-fd)), fd;
         snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fd);
+        /* without /proc, a regular file is read again by name (a pipe cannot be) */
+        const char *libpci_path = access(fd_path, R_OK) >= 0 || !S_ISREG(st.st_mode) ? fd_path : path;
 
         t = pci_topology_new();
         if (!t)
@@ -296,7 +298,7 @@ int pci_topology_load_dump(const char *path, PciTopology **ret, char **ret_error
         if (!a)
                 return -ENOMEM;
         a->method = PCI_ACCESS_DUMP;
-        pci_set_param(a, (char *) "dump.name", fd_path);
+        pci_set_param(a, (char *) "dump.name", (char *) libpci_path);
         r = libpci_scan(a, t);
         pci_cleanup(a);
         if (r == -EBADMSG)
