@@ -15,6 +15,7 @@
 #include "ctl.h"
 #include "fileio.h"
 #include "log.h"
+#include "pci-assign.h"
 #include "pci-audit.h"
 
 #define PCI_PATH "/org/hwsecd1/pci"
@@ -320,8 +321,22 @@ static int verb_tree(Ctl *c, int argc, char **argv) {
 
 /* ---- check ---- */
 
+/* The daemon sends the verdict's name; the rule itself is the core's. */
 static bool verdict_safe(const char *v) {
-        return v && (streq(v, "isolated") || streq(v, "shared"));
+        for (PciVerdict i = 0; v && i < _PCI_VERDICT_MAX; i++)
+                if (streq(v, pci_verdict_to_string(i)))
+                        return pci_verdict_assignable(i);
+        return false;
+}
+
+/* One device that must move with the checked one: the same fields from the daemon's a(ssb) and
+ * from pci_assign_check() offline, so both print alike. */
+static json_object *mover_json(const char *address, const char *driver, bool ready) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "address", json_object_new_string(address));
+        json_object_object_add(o, "driver", driver ? json_object_new_string(driver) : NULL);
+        json_object_object_add(o, "ready", json_object_new_boolean(ready));
+        return o;
 }
 
 static int print_check(Ctl *c, const char *address, const char *verdict, char **reasons, json_object *movers) {
@@ -348,11 +363,9 @@ static int print_check(Ctl *c, const char *address, const char *verdict, char **
                         json_object *m = json_object_array_get_idx(movers, i);
                         const char *drv = jstr(m, "driver");
                         json_object *rv;
-                        bool ready = json_object_object_get_ex(m, "vfio", &rv) && json_object_get_boolean(rv);
-                        json_object *br;
-                        bool bridge = json_object_object_get_ex(m, "bridge", &br) && json_object_get_boolean(br);
+                        bool ready = json_object_object_get_ex(m, "ready", &rv) && json_object_get_boolean(rv);
                         printf("  %s  driver %-12s %s\n", jstr(m, "address") ?: "?", drv ?: "(none)",
-                               bridge ? "ok (bridge)" : ready ? "ok" : drv ? "NOT bound to vfio-pci" : "unbound");
+                               ready ? "ready" : drv ? "NOT bound to vfio-pci" : "unbound");
                 }
                 if (!verdict_safe(verdict))
                         printf("Not safe to assign.\n");
@@ -377,18 +390,17 @@ static int verb_check_device(Ctl *c, int argc, char **argv) {
                         fprintf(stderr, "hwsecctl: %s is not in %s.\n", a.address, a.dump);
                         return EXIT_FAILED;
                 }
-                _cleanup_strv_free_ char **comp = pci_audit_companions(t, d);
-                json_object *movers = json_object_new_array();
-                STRV_FOREACH(s, comp) {
-                        PciDev *m = pci_topology_find(t, *s);
-                        json_object *o = json_object_new_object();
-                        json_object_object_add(o, "address", json_object_new_string(*s));
-                        json_object_object_add(o, "driver", m && m->driver ? json_object_new_string(m->driver) : NULL);
-                        json_object_object_add(o, "vfio", json_object_new_boolean(m && m->driver && streq(m->driver, "vfio-pci")));
-                        json_object_object_add(o, "bridge", json_object_new_boolean(m && m->is_bridge));
-                        json_object_array_add(movers, o);
+                _cleanup_(pci_assign_check_freep) PciAssignCheck *check = NULL;
+                r = pci_assign_check(t, d, &check);
+                if (r < 0) {
+                        fprintf(stderr, "hwsecctl: %s\n", strerror(-r));
+                        return EXIT_FAILED;
                 }
-                r = print_check(c, d->address, pci_verdict_to_string(d->verdict), d->reasons, movers);
+                json_object *movers = json_object_new_array();
+                for (size_t i = 0; i < check->n_members; i++)
+                        json_object_array_add(movers, mover_json(check->members[i].address, check->members[i].driver,
+                                                                 pci_assign_state_ready(check->members[i].state)));
+                r = print_check(c, check->address, pci_verdict_to_string(check->verdict), check->reasons, movers);
                 json_object_put(movers);
                 return r;
         }
@@ -408,17 +420,11 @@ static int verb_check_device(Ctl *c, int argc, char **argv) {
         r = sd_bus_message_enter_container(reply, 'a', "(ssb)");
         while (r > 0) {
                 const char *addr, *drv;
-                int vfio;
-                r = sd_bus_message_read(reply, "(ssb)", &addr, &drv, &vfio);
+                int ready;
+                r = sd_bus_message_read(reply, "(ssb)", &addr, &drv, &ready);
                 if (r <= 0)
                         break;
-                json_object *o = json_object_new_object();
-                json_object_object_add(o, "address", json_object_new_string(addr));
-                json_object_object_add(o, "driver", isempty(drv) ? NULL : json_object_new_string(drv));
-                /* the daemon's flag: bound to vfio-pci, or a bridge */
-                json_object_object_add(o, "vfio", json_object_new_boolean(vfio && drv && streq(drv, "vfio-pci")));
-                json_object_object_add(o, "bridge", json_object_new_boolean(vfio && !(drv && streq(drv, "vfio-pci"))));
-                json_object_array_add(movers, o);
+                json_object_array_add(movers, mover_json(addr, isempty(drv) ? NULL : drv, ready));
         }
         if (r < 0) {
                 json_object_put(movers);

@@ -7,6 +7,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "pci-area.h"
+#include "pci-assign.h"
 
 char *pci_device_object_path(const char *address) {
         char *p = NULL;
@@ -172,27 +173,36 @@ static int prop_summary(sd_bus *bus, const char *path, const char *interface, co
 static int prop_statistics(sd_bus *bus, const char *path, const char *interface, const char *property,
                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         PciArea *a = userdata;
-        return sd_bus_message_append(reply, "a{st}", 5,
+        return sd_bus_message_append(reply, "a{st}", 8,
                                      "events", a->events,
                                      "updates", a->updates,
                                      "signals", a->signals,
                                      "last-update-usec", a->last_update_usec,
-                                     "last-update-devices", a->last_update_devices);
+                                     "last-update-devices", a->last_update_devices,
+                                     "audit-calls", a->audit_calls,
+                                     "audits-run", a->audits_run,
+                                     "batches", a->batches);
 }
 
 /* ---- methods ---- */
 
-static int method_audit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        PciArea *a = userdata;
-        _cleanup_bus_message_ sd_bus_message *reply = NULL;
-        int r;
-
-        r = pci_area_reaudit(a);
+static int audit_error(sd_bus_error *error, int r) {
         if (r == -EBUSY)
                 return sd_bus_error_setf(error, HWSEC_ERROR_BUSY,
                                          "The first PCI audit is still running; Manager.State turns from \"starting\" when it is done.");
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Re-reading the PCI topology failed: %m");
+        return 0;
+}
+
+int bus_pci_reply_audit(PciArea *a, sd_bus_message *msg, int r) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+
+        if (r < 0) {
+                (void) audit_error(&error, r);
+                return sd_bus_reply_method_error(msg, &error);
+        }
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = append_summary(reply, a);
@@ -201,10 +211,23 @@ static int method_audit(sd_bus_message *msg, void *userdata, sd_bus_error *error
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int method_audit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        PciArea *a = userdata;
+        int r;
+
+        if (a->loading)
+                return audit_error(error, -EBUSY);
+        /* unprivileged and costly: callers share one audit instead of each running their own */
+        r = pci_area_queue_audit(a, msg);
+        if (r < 0)
+                return r;
+        return 1;
+}
+
 static int method_check_assignable(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         PciArea *a = userdata;
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
-        _cleanup_strv_free_ char **reasons = NULL, **comp = NULL;
+        _cleanup_(pci_assign_check_freep) PciAssignCheck *check = NULL;
         const char *address;
         int r;
 
@@ -224,48 +247,20 @@ static int method_check_assignable(sd_bus_message *msg, void *userdata, sd_bus_e
                                          "There is no PCI device %s on this host; the Devices property lists them.",
                                          address);
 
-        STRV_FOREACH(s, d->reasons)
-                if (strv_extend(&reasons, *s) < 0)
-                        return -ENOMEM;
-        comp = pci_audit_companions(a->topo, d);
-        if (!comp)
-                return -ENOMEM;
-        STRV_FOREACH(s, comp) {
-                PciDev *c = pci_topology_find(a->topo, *s);
-                char *line = NULL;
-                if (c && c->driver && streq(c->driver, "vfio-pci"))
-                        continue;
-                if (c && c->is_bridge)
-                        continue;       /* VFIO tolerates bridges bound to pcieport in a group */
-                const char *how = c && c->driver ? "bound to " : "not bound to any driver";
-                const char *drv = c && c->driver ? c->driver : "";
-                const char *nv = c && c->driver ? ", not vfio-pci" : "";
-                if ((streq(*s, d->address)
-                     ? asprintf(&line, "%s is %s%s%s; bind it to vfio-pci before assigning it "
-                                "(e.g. driverctl set-override %s vfio-pci).", *s, how, drv, nv, *s)
-                     : asprintf(&line, "%s must move with %s but is %s%s%s; bind it to vfio-pci first "
-                                "(e.g. driverctl set-override %s vfio-pci).", *s, d->address, how, drv, nv, *s)) < 0)
-                        return -ENOMEM;
-                r = strv_extend(&reasons, line);
-                free(line);
-                if (r < 0)
-                        return -ENOMEM;
-        }
-
+        r = pci_assign_check(a->topo, d, &check);
+        if (r < 0)
+                return r;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_append(reply, "s", pci_verdict_to_string(d->verdict));
+                r = sd_bus_message_append(reply, "s", pci_verdict_to_string(check->verdict));
         if (r >= 0)
-                r = sd_bus_message_append_strv(reply, reasons);
+                r = sd_bus_message_append_strv(reply, check->reasons);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(ssb)");
-        STRV_FOREACH(s, comp) {
-                PciDev *c = pci_topology_find(a->topo, *s);
-                if (r < 0)
-                        break;
-                /* ready: bound to vfio-pci, or a bridge (VFIO leaves bridges to pcieport) */
-                r = sd_bus_message_append(reply, "(ssb)", *s, c && c->driver ? c->driver : "",
-                                          c && ((c->driver && streq(c->driver, "vfio-pci")) || c->is_bridge));
+        for (size_t i = 0; r >= 0 && i < check->n_members; i++) {
+                const PciAssignMember *m = &check->members[i];
+                r = sd_bus_message_append(reply, "(ssb)", m->address, strempty(m->driver),
+                                          (int) pci_assign_state_ready(m->state));
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "bus-util.h"
+#include "fileio.h"
 #include "log.h"
 #include "paths.h"
 
@@ -177,6 +178,20 @@ static int loader_start(PciArea *a) {
         return 0;
 }
 
+/* A settle time from the environment (milliseconds), or def. */
+static uint64_t settle_from_env(const char *name, uint64_t def) {
+        const char *e = getenv(name);
+        uint32_t ms;
+
+        if (!e)
+                return def;
+        if (safe_atou32(e, 10, &ms) < 0 || ms == 0 || ms > PCI_SETTLE_LIMIT_MSEC) {
+                log_warning("Ignoring %s=%s: expected milliseconds from 1 to %u.", name, e, PCI_SETTLE_LIMIT_MSEC);
+                return def;
+        }
+        return ms * USEC_PER_MSEC;
+}
+
 int pci_area_start(Manager *m) {
         PciArea *a;
         int r;
@@ -187,6 +202,10 @@ int pci_area_start(Manager *m) {
         m->pci = a;
         a->m = m;
         a->loader_fd = -EBADF;
+        a->settle_usec = settle_from_env("HWSECD_PCI_SETTLE_MSEC", PCI_SETTLE_USEC);
+        a->settle_max_usec = settle_from_env("HWSECD_PCI_SETTLE_MAX_MSEC", PCI_SETTLE_MAX_USEC);
+        if (a->settle_max_usec < a->settle_usec)
+                a->settle_max_usec = a->settle_usec;
         a->announced = pci_map_new();
         a->pending = pci_map_new();
         a->topo = pci_topology_new();
@@ -210,11 +229,20 @@ bool pci_area_loading(Manager *m) {
         return m->pci && m->pci->loading;
 }
 
+static void audit_waiters_free(PciArea *a) {
+        for (size_t i = 0; i < a->n_audit_waiters; i++)
+                sd_bus_message_unref(a->audit_waiters[i]);
+        a->audit_waiters = mfree(a->audit_waiters);
+        a->n_audit_waiters = a->allocated_audit_waiters = 0;
+}
+
 void pci_area_free(Manager *m) {
         PciArea *a = m->pci;
         if (!a)
                 return;
         loader_join(a);
+        sd_event_source_disable_unref(a->audit_defer);
+        audit_waiters_free(a);
         pci_topology_free(a->loaded);
         free(a->loaded_error);
         sd_event_source_disable_unref(a->settle);
@@ -420,10 +448,11 @@ static int arm_settle(PciArea *a) {
 
         if (!a->settle) {
                 a->first_pending = now;
+                a->batches++;
                 log_debug("PCI: first queued uevent, update at the latest in %" PRIu64 " ms.",
-                          PCI_SETTLE_MAX_USEC / USEC_PER_MSEC);
+                          a->settle_max_usec / USEC_PER_MSEC);
         }
-        when = MIN(now + PCI_SETTLE_USEC, a->first_pending + PCI_SETTLE_MAX_USEC);
+        when = MIN(now + a->settle_usec, a->first_pending + a->settle_max_usec);
         if (a->settle) {
                 uint64_t cur;
                 /* sd_event_source_set_time() clears a pending (already due) timer: never touch
@@ -486,12 +515,85 @@ void pci_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
                 log_error_errno(r, "Cannot arm the PCI update timer: %m");
 }
 
+/* Runs one audit for every waiting Audit() caller and answers them all with its outcome. */
+static void run_queued_audit(PciArea *a) {
+        sd_bus_message **waiters = TAKE_PTR(a->audit_waiters);
+        size_t n = a->n_audit_waiters;
+        int r, k;
+
+        a->n_audit_waiters = a->allocated_audit_waiters = 0;
+        a->audit_defer = sd_event_source_disable_unref(a->audit_defer);
+        r = pci_area_reaudit(a);
+        log_debug("PCI: one audit answered %zu Audit() call(s).", n);
+        for (size_t i = 0; i < n; i++) {
+                k = bus_pci_reply_audit(a, waiters[i], r);
+                if (k < 0)
+                        log_debug_errno(k, "Cannot answer an Audit() call: %m");
+                sd_bus_message_unref(waiters[i]);
+        }
+        free(waiters);
+}
+
+static int on_audit_defer(sd_event_source *s, void *userdata) {
+        run_queued_audit(userdata);
+        return 0;
+}
+
+static int audit_waiters_add(PciArea *a, sd_bus_message *msg) {
+        if (a->n_audit_waiters >= a->allocated_audit_waiters) {
+                size_t n = MAX(a->allocated_audit_waiters * 2, (size_t) 16);
+                sd_bus_message **w = reallocarray(a->audit_waiters, n, sizeof(sd_bus_message *));
+                if (!w)
+                        return -ENOMEM;
+                a->audit_waiters = w;
+                a->allocated_audit_waiters = n;
+        }
+        a->audit_waiters[a->n_audit_waiters++] = sd_bus_message_ref(msg);
+        return 0;
+}
+
+/* idle priority: the calls already on the bus are read (and join) before the audit runs */
+static int audit_defer_start(PciArea *a) {
+        int r;
+
+        a->audit_first_wait = now_usec();
+        r = sd_event_add_defer(a->m->event, &a->audit_defer, on_audit_defer, a);
+        if (r >= 0)
+                r = sd_event_source_set_priority(a->audit_defer, SD_EVENT_PRIORITY_IDLE);
+        if (r < 0)
+                a->audit_defer = sd_event_source_disable_unref(a->audit_defer);
+        return r;
+}
+
+int pci_area_queue_audit(PciArea *a, sd_bus_message *msg) {
+        bool first = !a->audit_defer;
+        int r;
+
+        if (first) {
+                r = audit_defer_start(a);
+                if (r < 0)
+                        return r;
+        }
+        r = audit_waiters_add(a, msg);
+        if (r < 0) {
+                if (first)
+                        a->audit_defer = sd_event_source_disable_unref(a->audit_defer);
+                return r;
+        }
+        a->audit_calls++;
+        /* a steady stream of calls must not starve the ones waiting */
+        if (!first && now_usec() - a->audit_first_wait >= PCI_AUDIT_WAIT_MAX_USEC)
+                run_queued_audit(a);
+        return 0;
+}
+
 int pci_area_reaudit(PciArea *a) {
         PciTopology *t;
         int r;
 
         if (a->loading)
                 return -EBUSY;
+        a->audits_run++;
 
         /* the queue is covered by the full re-read */
         pci_map_free(a->pending);
@@ -640,6 +742,8 @@ int pci_area_describe(Manager *m, json_object *root) {
         json_object_object_add(o, "unsafe_devices", unsafe);
         json_object_object_add(o, "iommu", a->topo->iommu < 0 ? NULL : json_object_new_boolean(a->topo->iommu));
         json_object_object_add(o, "host_findings", findings_json(a->topo));
+        json_object_object_add(o, "audit_calls", json_object_new_int64((int64_t) a->audit_calls));
+        json_object_object_add(o, "audits_run", json_object_new_int64((int64_t) a->audits_run));
         if (a->load_error)
                 json_object_object_add(o, "error", json_object_new_string(a->load_error));
         json_object_object_add(o, "summary", summary_json(a, l));

@@ -12,12 +12,18 @@
 #include <pci/pci.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
 #include "log.h"
 #include "paths.h"
+#include "pci-dump.h"
 #include "pci-model.h"
+
+/* Largest dump we read: 4096 config bytes are about 14 KiB of text, so this is thousands of
+ * devices. */
+#define PCI_DUMP_SIZE_MAX (256u << 20)
 
 static sigjmp_buf *libpci_jump;
 static char libpci_error[256];
@@ -230,16 +236,57 @@ static int libpci_read_one(struct pci_access *a, PciDev *d) {
         return 0;
 }
 
+/* The checked text, with a final newline (libpci refuses a last line without one). */
+static int copy_to_memfd(const char *text, size_t size) {
+        _cleanup_close_ int fd = memfd_create("hwsec-pci-dump", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (size_t done = 0; done < size;) {
+                ssize_t k = write(fd, text + done, size - done);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                done += (size_t) k;
+        }
+        if (size > 0 && text[size - 1] != '\n' && write(fd, "\n", 1) != 1)
+                return -EIO;
+        return TAKE_FD(fd);
+}
+
 int pci_topology_load_dump(const char *path, PciTopology **ret, char **ret_error) {
         _cleanup_(pci_topology_freep) PciTopology *t = NULL;
+        _cleanup_free_ char *text = NULL, *check_error = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char fd_path[64];
         struct pci_access *a;
         struct stat st;
+        size_t size;
         int r;
 
         if (stat(path, &st) < 0)
                 return error_message_set(ret_error, 0, "Cannot read dump %s: %m.", path), -errno;
         if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
                 return error_message_set(ret_error, 0, "Dump %s is not a regular file.", path), -EINVAL;
+
+        r = read_full_file(path, PCI_DUMP_SIZE_MAX, &text, &size);
+        if (r == -EFBIG)
+                return error_message_set(ret_error, 0, "Dump %s is larger than %u MiB; that is no `lspci -xxxx` "
+                                         "output.", path, PCI_DUMP_SIZE_MAX >> 20), r;
+        if (r < 0)
+                return error_message_set(ret_error, 0, "Cannot read dump %s: %s.", path, strerror(-r)), r;
+        r = pci_dump_check(text, size, NULL, &check_error);
+        if (r == -EBADMSG)
+                return error_message_set(ret_error, 0, "Dump %s, %s", path, check_error), r;
+        if (r < 0)
+                return r;
+        /* libpci reads what was checked, not the file again (which may have changed, or be a pipe) */
+        fd = copy_to_memfd(text, size);
+        if (fd < 0)
+                return error_message_set(ret_error, 0, "Cannot copy dump %s: %s.", path, strerror(-fd)), fd;
+        snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fd);
+        /* without /proc, a regular file is read again by name (a pipe cannot be) */
+        const char *libpci_path = access(fd_path, R_OK) >= 0 || !S_ISREG(st.st_mode) ? fd_path : path;
 
         t = pci_topology_new();
         if (!t)
@@ -251,7 +298,7 @@ int pci_topology_load_dump(const char *path, PciTopology **ret, char **ret_error
         if (!a)
                 return -ENOMEM;
         a->method = PCI_ACCESS_DUMP;
-        pci_set_param(a, (char *) "dump.name", (char *) path);
+        pci_set_param(a, (char *) "dump.name", (char *) libpci_path);
         r = libpci_scan(a, t);
         pci_cleanup(a);
         if (r == -EBADMSG)

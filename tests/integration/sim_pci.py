@@ -323,6 +323,19 @@ class PciSim:
             self.set_group(addr, group)
         return path
 
+    def hotplug(self, addr, cfg, parent_path, driver=None, group=None):
+        """A device appears as on a real kernel: its config space, driver link and IOMMU group are
+        in place before the "add" uevent (umockdev's add_device sends "add" first, and a daemon
+        that reads quickly, or a test on a loaded machine, then saw a half-made device)."""
+        link = self.host.sys_path(f'bus/pci/devices/{addr}')
+        if link.is_symlink():
+            link.unlink()
+        path = self.add_quiet(addr, cfg, parent_path, group)
+        if driver:
+            self.set_driver(addr, driver)
+        self.tb.uevent(path, 'add')
+        return path
+
     def remove_vfs(self, addrs, drain=None):
         """SR-IOV disable: one "remove" per VF, paced like add_vfs(), then the sysfs entries go
         (umockdev builds the uevent from the device's directory, so it must still be there)."""

@@ -88,6 +88,22 @@ def signals(bus):
     s.stop()
 
 
+# The pci sim builds /sys/devices/pci0000:00, which two live testbeds in one process cannot both
+# hold: these tests make their own host instead of using the default one.
+@pytest.fixture
+def own_host():
+    from simhost import SimHost
+    made = []
+
+    def make(profile='genoa', **opts):
+        h = SimHost(profile, **opts)
+        made.append(h)
+        return h
+    yield make
+    for h in made:
+        h.close()
+
+
 def test_objects_and_verdicts(host, bus, daemon):
     d = daemon(host)
     objs = objects(d)
@@ -173,6 +189,45 @@ def test_check_assignable(host, bus, daemon, hwsecctl):
     assert d.running()
 
 
+def test_check_assignable_daemon_equals_offline(own_host, bus, daemon, hwsecctl):
+    """The daemon's CheckAssignable and the offline `pci check --dump` answer from one rule
+    (pci-assign.c): on the switch-no-acs fixture, with the same kernel groups and no driver bound
+    on either side, every device of the dump gets the same verdict, the same reasons in the same
+    order, the same devices that must move with it with the same driver and readiness, and the same
+    text and exit code from hwsecctl. Catches a rule (or a reason) written differently in the
+    daemon and the client, e.g. the client guessing "bridge" back from the daemon's flag."""
+    from conftest import ROOT
+    fix = ROOT / 'tests' / 'fixtures' / 'pci' / 'switch-no-acs'
+    h = own_host('genoa', pci_drivers={a: None for a in sim_pci.DEFAULT_DRIVERS})
+    d = daemon(h)
+    dump = [line.split()[0] for line in (fix / 'lspci-xxxx.txt').read_text().splitlines()
+            if line and not line.split()[0].endswith(':')]
+    assert len(dump) == 14
+    offline_args = ('--dump', fix / 'lspci-xxxx.txt', '--groups', fix / 'iommu-groups.find.txt')
+    seen_bridge = seen_unready = False
+    for short in dump:
+        addr = '0000:' + short
+        verdict, reasons, devices = d.call(PCI_PATH, PCI, 'CheckAssignable', addr, signature='s')
+        p = hwsecctl(None, '--json', 'pci', 'check', addr, *offline_args)
+        off = json.loads(p.stdout)
+        assert off['verdict'] == str(verdict), addr
+        assert off['reasons'] == [str(r) for r in reasons], addr
+        movers = [{'address': str(a), 'driver': str(drv) or None, 'ready': bool(ok)} for a, drv, ok in devices]
+        assert off['must_move_with'] == movers, addr
+        seen_bridge |= any(m['ready'] for m in movers)
+        seen_unready |= any(not m['ready'] for m in movers)
+        via_daemon = hwsecctl(h, 'pci', 'check', addr)
+        offline = hwsecctl(None, 'pci', 'check', addr, *offline_args)
+        assert (via_daemon.returncode, via_daemon.stdout) == (offline.returncode, offline.stdout), addr
+    # the comparison covered both kinds of member: bridges (ready unbound) and unbound endpoints
+    assert seen_bridge and seen_unready
+    p = hwsecctl(None, '--json', 'pci', 'check', '0000:03:00.0', *offline_args)
+    off = json.loads(p.stdout)
+    assert p.returncode == 1 and off['verdict'] == 'unsafe' and not off['assignable']
+    assert {m['address']: m['ready'] for m in off['must_move_with']}['0000:02:00.0'] is True
+    assert any('0000:04:00.0 must move with 0000:03:00.0 but is not bound to any driver' in r for r in off['reasons'])
+
+
 def test_tree_and_audit_via_daemon(host, bus, daemon, hwsecctl):
     daemon(host)
     p = hwsecctl(host, 'pci', 'tree', check=True)
@@ -245,22 +300,6 @@ def test_audit_method_rereads(host, bus, daemon, signals):
         ['0000:00:1f.0', '0000:00:1f.2']
 
 
-# The pci sim builds /sys/devices/pci0000:00, which two live testbeds in one process cannot both
-# hold: these tests make their own host instead of using the default one.
-@pytest.fixture
-def own_host():
-    from simhost import SimHost
-    made = []
-
-    def make(profile='genoa', **opts):
-        h = SimHost(profile, **opts)
-        made.append(h)
-        return h
-    yield make
-    for h in made:
-        h.close()
-
-
 def test_no_iommu_profile(own_host, bus, daemon):
     h = own_host('genoa', pci_iommu=False)
     d = daemon(h)
@@ -280,34 +319,43 @@ def test_passthrough_and_acs_override(own_host, bus, daemon):
     assert 'MESSAGE_ID=0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a42' in d.log()
 
 
+# The coalescing window of the storm tests: each uevent restarts a quiet time of STORM_QUIET_MS
+# (scaled for slow wrappers), and nothing forces an update before the storm is over. The default
+# 25 ms is shorter than one scheduler slice on a loaded machine, which split storms at random.
+STORM_QUIET_MS = 2000
+
+
+def storm_env():
+    return {'HWSECD_PCI_SETTLE_MSEC': str(int(scaled(STORM_QUIET_MS))),
+            'HWSECD_PCI_SETTLE_MAX_MSEC': '600000'}
+
+
 def test_vf_storm_coalesces(own_host, bus, daemon, signals):
+    """A 256-VF storm (256 adds and the PF's change) sent while the daemon's coalescing window is
+    held open (HWSECD_PCI_SETTLE_MSEC) is one queue batch and one update with 256 InterfacesAdded
+    and one summary signal; 64 removes likewise. Asserts on what the daemon guarantees, not on how
+    fast the machine is: every event that arrives while an update is pending is folded into it
+    (Statistics: events, batches, updates). Catches an update per event or per chunk of events."""
     h = own_host('genoa', pci_sriov=True)
-    d = daemon(h)
+    d = daemon(h, extra_env=storm_env())
     signals.drain_startup()
-    base = int(d.get(PCI_PATH, PCI, 'Statistics')['updates'])
+
+    def stats():
+        return {k: int(v) for k, v in d.get(PCI_PATH, PCI, 'Statistics').items()}
+    s0 = stats()
     n_before = int(d.get(PCI_PATH, PCI, 'Summary')['devices'])
-    ev0 = int(d.get(PCI_PATH, PCI, 'Statistics')['events'])
 
     def drain(sent):
-        wait_for(lambda: int(d.get(PCI_PATH, PCI, 'Statistics')['events']) - ev0 >= sent, what='uevents seen')
-    t0 = time.monotonic()
+        wait_for(lambda: stats()['events'] - s0['events'] >= sent, what='uevents seen')
     added = h.pci.add_vfs(256, drain=drain)
-    t_events = time.monotonic() - t0
     assert len(added) == 256
     wait_for(lambda: signals.count(member='InterfacesAdded') == 256, timeout=30, what='256 InterfacesAdded')
-    time.sleep(scaled(0.5))
-    stats = d.get(PCI_PATH, PCI, 'Statistics')
-    updates = int(stats['updates']) - base
+    s1 = stats()
     summary_signals = signals.count(path=PCI_PATH, member='PropertiesChanged', prop='Devices')
-    print(f'256 VF adds emitted in {t_events:.3f}s -> {updates} update(s), {summary_signals} Pci summary '
-          f'signal(s), {len(signals.events)} signals in all')
-    # the daemon waits for 25 ms of quiet, but never more than 1 s: a burst sent within
-    # 0.9 s is one update; a slow (loaded) machine may stretch it past the cap
-    if t_events < 0.9:
-        assert updates == 1, f'{updates} updates for one storm'
-    else:
-        assert 1 <= updates <= int(t_events) + 1, f'{updates} updates for a {t_events:.1f} s storm'
-    assert summary_signals == updates
+    assert s1['events'] - s0['events'] == 257            # 256 adds and the PF's change
+    assert s1['batches'] - s0['batches'] == 1, s1
+    assert s1['updates'] - s0['updates'] == 1, s1
+    assert summary_signals == 1
     assert signals.count(member='InterfacesAdded') == 256
     vf = sim_pci.object_path(added[-1])
     assert d.get(vf, DEV, 'IsVirtualFunction')
@@ -315,16 +363,43 @@ def test_vf_storm_coalesces(own_host, bus, daemon, signals):
     assert d.get(vf, DEV, 'Verdict') == 'isolated'
     assert int(d.get(PCI_PATH, PCI, 'Summary')['devices']) == n_before + 256
 
-    # and away again: 64 removes, one update, 64 InterfacesRemoved
-    base = int(d.get(PCI_PATH, PCI, 'Statistics')['updates'])
-    ev0 = int(d.get(PCI_PATH, PCI, 'Statistics')['events'])
+    # and away again: 64 removes, one batch, one update, 64 InterfacesRemoved
+    s0 = s1
     h.pci.remove_vfs(added[-64:], drain=drain)
-    wait_for(lambda: signals.count(member='InterfacesRemoved') == 64, what='64 InterfacesRemoved')
-    time.sleep(scaled(0.3))
+    wait_for(lambda: signals.count(member='InterfacesRemoved') == 64, timeout=30, what='64 InterfacesRemoved')
+    s2 = stats()
+    assert s2['events'] - s1['events'] == 64
+    assert s2['batches'] - s1['batches'] == 1, s2
+    assert s2['updates'] - s1['updates'] == 1, s2
     assert signals.count(member='InterfacesRemoved') == 64
-    assert int(d.get(PCI_PATH, PCI, 'Statistics')['updates']) - base == 1
     assert int(d.get(PCI_PATH, PCI, 'Summary')['devices']) == n_before + 192
     assert added[-1] not in [str(x) for x in d.get(PCI_PATH, PCI, 'Devices')]
+
+
+def test_every_batch_is_one_update(own_host, bus, daemon, signals):
+    """With the default 25 ms window and no hold, storms may split on a loaded machine; what
+    must hold regardless: each time the queue goes from empty to non-empty the daemon makes
+    exactly one update, and all 48 events are processed (48 InterfacesAdded). Catches an update
+    that leaves events behind, or an extra update for one batch."""
+    h = own_host('genoa', pci_sriov=True)
+    d = daemon(h)
+    signals.drain_startup()
+
+    def stats():
+        return {k: int(v) for k, v in d.get(PCI_PATH, PCI, 'Statistics').items()}
+    s0 = stats()
+
+    def drain(sent):
+        wait_for(lambda: stats()['events'] - s0['events'] >= sent, what='uevents seen')
+    added = h.pci.add_vfs(48, announce_pf=False, drain=drain)
+    wait_for(lambda: signals.count(member='InterfacesAdded') == 48, timeout=30, what='48 InterfacesAdded')
+    wait_for(lambda: stats()['updates'] - s0['updates'] == stats()['batches'] - s0['batches'],
+             what='the last batch to be processed')
+    s1 = stats()
+    assert s1['events'] - s0['events'] == 48
+    assert 1 <= s1['batches'] - s0['batches'] <= 48
+    assert s1['updates'] - s0['updates'] == s1['batches'] - s0['batches']
+    assert len(added) == 48 and int(d.get(PCI_PATH, PCI, 'Summary')['devices']) >= 48
 
 
 def test_switch_hot_removed_and_added_back(host, bus, daemon, signals):
@@ -345,7 +420,7 @@ def test_switch_hot_removed_and_added_back(host, bus, daemon, signals):
     for a in reversed(sw):
         path, cfg, group = saved[a]
         parent = path.rsplit('/', 1)[0]
-        host.pci.add(a, bytearray(cfg), parent, sim_pci.DEFAULT_DRIVERS.get(a), group)
+        host.pci.hotplug(a, bytearray(cfg), parent, sim_pci.DEFAULT_DRIVERS.get(a), group)
     wait_for(lambda: signals.count(member='InterfacesAdded') == len(sw), what='switch added back')
     wait_for(lambda: len(d.get(PCI_PATH, PCI, 'UnsafeDevices')) == 7, what='unsafe again')
     after = {str(o['Address']): (str(o['Verdict']), sorted(str(x) for x in o['IsolationGroup']))
