@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus-errors.h"
 #include "log.h"
 #include "manager.h"
 
@@ -78,10 +77,6 @@ static int run(int argc, char *argv[]) {
         if (r <= 0)
                 return r;
         verbose_level = log_get_max_level();
-
-        r = bus_errors_register();
-        if (r < 0)
-                return log_error_errno(r, "Failed to register the error map: %m");
 
         /* Signals are handled in the event loop; worker threads inherit the blocked mask. */
         sigemptyset(&mask);

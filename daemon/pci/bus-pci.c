@@ -192,7 +192,7 @@ static int method_audit(sd_bus_message *msg, void *userdata, sd_bus_error *error
                 return sd_bus_error_setf(error, HWSEC_ERROR_BUSY,
                                          "The first PCI audit is still running; Manager.State turns from \"starting\" when it is done.");
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Re-reading the PCI topology failed: %m");
+                return bus_error_set_errnof_host(error, r, "Re-reading the PCI topology failed: %m");
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = append_summary(reply, a);
