@@ -11,6 +11,7 @@
 #include "log-control.h"
 #include "log.h"
 #include "manager.h"
+#include "modprobe.h"
 #include "paths.h"
 #include "polkit.h"
 #include "state.h"
@@ -300,6 +301,25 @@ static int manager_request_name(Manager *m) {
         return 0;
 }
 
+static void remove_stale_temp_files_in(const char *dir, const char *name) {
+        unsigned n = 0;
+        int r;
+
+        r = remove_stale_temp_files(dir, name, &n);
+        if (r < 0)
+                log_warning_errno(r, "Could not remove every stale %s" TEMP_FILE_INFIX "* file in %s, continuing: %m",
+                                  name, dir);
+        if (n > 0)
+                log_notice("Removed %u stale temporary file%s (%s" TEMP_FILE_INFIX "<pid>) left in %s by an "
+                           "interrupted write.", n, n == 1 ? "" : "s", name, dir);
+}
+
+/* A crash between writing and renaming leaves "<file>.tmp.<pid>" behind; they would pile up. */
+static void manager_remove_stale_temp_files(void) {
+        remove_stale_temp_files_in(paths_state_dir(), STATE_FILE_NAME);
+        remove_stale_temp_files_in(paths_modprobe_dir(), ASID_MODPROBE_FILE);
+}
+
 int manager_startup(Manager *m) {
         _cleanup_free_ char *error = NULL;
         uint64_t t0 = now_usec(CLOCK_MONOTONIC);
@@ -315,6 +335,7 @@ int manager_startup(Manager *m) {
                 if (!m->conf)
                         return log_oom();
         }
+        manager_remove_stale_temp_files();
         r = manager_load_state(m);
         if (r < 0)
                 return r;
