@@ -107,7 +107,7 @@ static int run(int argc, char *argv[]) {
 
         r = sd_event_loop(m->event);
         if (r < 0)
-                return log_error_errno(r, "Event loop failed: %m");
+                return log_error_errno(r, "Stopping with failure: %m");
         log_struct(LOG_INFO, MESSAGE_ID_DAEMON_STOPPED, "hwsecd stopped.");
         return 0;
 }

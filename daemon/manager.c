@@ -266,6 +266,20 @@ static int on_name_lost(sd_bus_message *msg, void *userdata, sd_bus_error *ret_e
         return 0;
 }
 
+/* sd-bus turns the loss of the connection (dbus-daemon restarted, or it dropped us: too many
+ * fds, a message over max_message_size…) into this local signal. Without the bus hwsecd is
+ * useless and would linger nameless; exit with failure so that systemd restarts it. */
+static int on_bus_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        Manager *m = userdata;
+
+        if (!sd_bus_message_is_signal(msg, "org.freedesktop.DBus.Local", "Disconnected"))
+                return 0;
+        log_struct(LOG_ERR, MESSAGE_ID_BUS_DISCONNECTED,
+                   "Lost the connection to the system bus; exiting with failure so that hwsecd is restarted.");
+        (void) sd_event_exit(m->event, -ECONNRESET);
+        return 0;
+}
+
 static int manager_connect_bus(Manager *m) {
         int r;
 
@@ -275,6 +289,9 @@ static int manager_connect_bus(Manager *m) {
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        r = sd_bus_add_filter(m->bus, NULL, on_bus_disconnected, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch for the loss of the bus connection: %m");
         r = sd_bus_match_signal(m->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                 "org.freedesktop.DBus", "NameLost", on_name_lost, m);
         if (r < 0)
