@@ -11,6 +11,7 @@ import resource
 import socket
 import struct
 import subprocess
+import threading
 import time
 
 import dbus
@@ -114,7 +115,8 @@ def test_fifo_state_file_is_set_aside_and_reported(host, bus, daemon):
     FIFO was moved aside (state.json.corrupt-*, still a FIFO), not deleted."""
     fifo = host.root / 'state' / 'state.json'
     os.mkfifo(fifo)
-    d = daemon(host)
+    d = daemon(host, wait=False)          # registered first, so teardown stops it even if it hangs
+    d.wait_ready()
     problems = [str(p) for p in d.get('/org/hwsecd1', MANAGER, 'Problems')]
     assert len(problems) == 1, problems
     assert str(fifo) in problems[0] and 'not a regular file' in problems[0]
@@ -128,7 +130,8 @@ def test_fifo_config_at_start_is_a_problem(host, bus, daemon):
     daemon serves with defaults, one Problem names hwsecd.conf as not a regular file, and it
     answers Ping."""
     os.mkfifo(host.root / 'etc' / 'hwsecd.conf')
-    d = daemon(host)
+    d = daemon(host, wait=False)
+    d.wait_ready()
     problems = [str(p) for p in d.get('/org/hwsecd1', MANAGER, 'Problems')]
     assert any('hwsecd.conf' in p and 'not a regular file' in p for p in problems), problems
     ping(d)
@@ -360,7 +363,9 @@ def test_one_uid_cannot_starve_root_or_other_users(host, bus, polkit, daemon):
     other = None
     try:
         lines = []
-        wait_for(lambda: lines.append(flood.stdout.readline()) or "('org.hwsecd1.Error.Busy', 144)" in lines[-1],
+        reader = threading.Thread(target=lambda: lines.extend(iter(flood.stdout.readline, '')), daemon=True)
+        reader.start()
+        wait_for(lambda: lines and "('org.hwsecd1.Error.Busy', 144)" in lines[-1] or flood.poll() is not None,
                  timeout=60, what='144 Busy refusals for uid 65534')
         assert lines[-1].strip() == "ERRORS [('org.hwsecd1.Error.Busy', 144)]", lines[-5:]
         wait_for(lambda: len(polkit.mock.GetMethodCalls('CheckAuthorization')) == 16, what='16 checks at polkit')
