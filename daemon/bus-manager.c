@@ -46,7 +46,7 @@ static int method_describe(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
         r = manager_describe(m, &root);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Failed to describe the daemon's state: %m");
+                return bus_error_set_errnof_host(error, r, "Failed to describe the daemon's state: %m");
         return sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
 }
 

@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus-errors.h"
 #include "log.h"
 #include "manager.h"
 
@@ -79,10 +78,6 @@ static int run(int argc, char *argv[]) {
                 return r;
         verbose_level = log_get_max_level();
 
-        r = bus_errors_register();
-        if (r < 0)
-                return log_error_errno(r, "Failed to register the error map: %m");
-
         /* Signals are handled in the event loop; worker threads inherit the blocked mask. */
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
@@ -112,7 +107,7 @@ static int run(int argc, char *argv[]) {
 
         r = sd_event_loop(m->event);
         if (r < 0)
-                return log_error_errno(r, "Event loop failed: %m");
+                return log_error_errno(r, "Stopping with failure: %m");
         log_struct(LOG_INFO, MESSAGE_ID_DAEMON_STOPPED, "hwsecd stopped.");
         return r;       /* the status an area asked for with sd_event_exit(), 0 normally */
 }

@@ -11,6 +11,7 @@
 #include "log-control.h"
 #include "log.h"
 #include "manager.h"
+#include "modprobe.h"
 #include "paths.h"
 #include "polkit.h"
 #include "state.h"
@@ -265,6 +266,20 @@ static int on_name_lost(sd_bus_message *msg, void *userdata, sd_bus_error *ret_e
         return 0;
 }
 
+/* sd-bus turns the loss of the connection (dbus-daemon restarted, or it dropped us: too many
+ * fds, a message over max_message_size…) into this local signal. Without the bus hwsecd is
+ * useless and would linger nameless; exit with failure so that systemd restarts it. */
+static int on_bus_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        Manager *m = userdata;
+
+        if (!sd_bus_message_is_signal(msg, "org.freedesktop.DBus.Local", "Disconnected"))
+                return 0;
+        log_struct(LOG_ERR, MESSAGE_ID_BUS_DISCONNECTED,
+                   "Lost the connection to the system bus; exiting with failure so that hwsecd is restarted.");
+        (void) sd_event_exit(m->event, -ECONNRESET);
+        return 0;
+}
+
 static int manager_connect_bus(Manager *m) {
         int r;
 
@@ -274,6 +289,9 @@ static int manager_connect_bus(Manager *m) {
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        r = sd_bus_add_filter(m->bus, NULL, on_bus_disconnected, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch for the loss of the bus connection: %m");
         r = sd_bus_match_signal(m->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                 "org.freedesktop.DBus", "NameLost", on_name_lost, m);
         if (r < 0)
@@ -300,6 +318,25 @@ static int manager_request_name(Manager *m) {
         return 0;
 }
 
+static void remove_stale_temp_files_in(const char *dir, const char *name) {
+        unsigned n = 0;
+        int r;
+
+        r = remove_stale_temp_files(dir, name, &n);
+        if (r < 0)
+                log_warning_errno(r, "Could not remove every stale %s" TEMP_FILE_INFIX "* file in %s, continuing: %m",
+                                  name, dir);
+        if (n > 0)
+                log_notice("Removed %u stale temporary file%s (%s" TEMP_FILE_INFIX "<pid>) left in %s by an "
+                           "interrupted write.", n, n == 1 ? "" : "s", name, dir);
+}
+
+/* A crash between writing and renaming leaves "<file>.tmp.<pid>" behind; they would pile up. */
+static void manager_remove_stale_temp_files(void) {
+        remove_stale_temp_files_in(paths_state_dir(), STATE_FILE_NAME);
+        remove_stale_temp_files_in(paths_modprobe_dir(), ASID_MODPROBE_FILE);
+}
+
 int manager_startup(Manager *m) {
         _cleanup_free_ char *error = NULL;
         uint64_t t0 = now_usec(CLOCK_MONOTONIC);
@@ -315,6 +352,7 @@ int manager_startup(Manager *m) {
                 if (!m->conf)
                         return log_oom();
         }
+        manager_remove_stale_temp_files();
         r = manager_load_state(m);
         if (r < 0)
                 return r;

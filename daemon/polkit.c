@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <dirent.h>
+#include <stdarg.h>
+#include <sys/resource.h>
+
 #include "bus-errors.h"
+#include "fileio.h"
 #include "bus-util.h"
 #include "log-control.h"
 #include "log.h"
@@ -30,8 +35,13 @@ static const PolkitRule rules[] = {
         { "org.hwsecd1.FirmwareJob",     "Cancel",         "org.hwsecd1.cancel-firmware-update" },
 };
 
-/* A local user could flood slow polkit with requests; refuse beyond this many per sender. */
+/* Callers could flood slow polkit with requests. Every request waiting for the bus driver or
+ * polkit holds its message (and any fds in it) and one of the replies dbus-daemon lets hwsecd
+ * await (max_replies_per_connection, 128 on the system bus): bound them per connection, per
+ * uid and in total, leaving room for everybody else. */
 #define POLKIT_MAX_PENDING_PER_SENDER 16
+#define POLKIT_MAX_PENDING_PER_UID    16
+#define POLKIT_MAX_PENDING            64
 
 static const char * const actions[] = {
         "org.hwsecd1.reload",
@@ -73,11 +83,13 @@ const char * const *polkit_actions(void) {
 /* ---- Pending and answered queries, keyed by the request message. ---- */
 
 typedef enum QueryState {
-        QUERY_PENDING,
+        QUERY_CREDS,      /* waiting for the bus driver to say who the caller is */
+        QUERY_PENDING,    /* waiting for polkit */
         QUERY_AUTHORIZED,
         QUERY_DENIED,
         QUERY_CHALLENGE,
-        QUERY_FAILED,     /* polkit absent or broken: error_* say why */
+        QUERY_BUSY,       /* refused by the caps above: error_message says why */
+        QUERY_FAILED,     /* polkit absent or broken: error_message says why */
 } QueryState;
 
 typedef struct Query Query;
@@ -89,13 +101,21 @@ struct Query {
         sd_event_source *defer;
         char *action;
         QueryState state;
+        bool can_do;      /* CanDo(): reply with the answer instead of re-dispatching */
+        bool uid_valid;
+        uid_t uid;
         char *error_message;
         Query *prev, *next;
 };
 
 struct PolkitRegistry {
         Query *queries;
+        bool ask_for_root;
 };
+
+static bool query_active(const Query *q) {
+        return q->state == QUERY_CREDS || q->state == QUERY_PENDING;
+}
 
 static Query *query_free(Query *q) {
         if (!q)
@@ -118,8 +138,17 @@ static Query *query_free(Query *q) {
 }
 
 int polkit_registry_new(PolkitRegistry **ret) {
-        *ret = calloc(1, sizeof(PolkitRegistry));
-        return *ret ? 0 : -ENOMEM;
+        PolkitRegistry *r;
+        const char *e;
+
+        r = calloc(1, sizeof(PolkitRegistry));
+        if (!r)
+                return -ENOMEM;
+        /* Only ever stricter: the test suite, which runs as root, sets it to see polkit's answers. */
+        e = getenv("HWSECD_POLKIT_FOR_ROOT");
+        r->ask_for_root = e && parse_boolean(e) > 0;
+        *ret = r;
+        return 0;
 }
 
 PolkitRegistry *polkit_registry_free(PolkitRegistry *r) {
@@ -133,18 +162,69 @@ PolkitRegistry *polkit_registry_free(PolkitRegistry *r) {
 
 static Query *query_find(PolkitRegistry *r, sd_bus_message *msg) {
         for (Query *q = r->queries; q; q = q->next)
-                if (q->request == msg)
+                if (!q->can_do && q->request == msg)
                         return q;
         return NULL;
 }
 
-static unsigned pending_for_sender(PolkitRegistry *r, const char *sender) {
+static unsigned count_active(PolkitRegistry *r, const char *sender, const uid_t *uid) {
         unsigned n = 0;
 
-        for (Query *q = r->queries; q; q = q->next)
-                if (q->state == QUERY_PENDING && sender && streq(strempty(sd_bus_message_get_sender(q->request)), sender))
-                        n++;
+        for (Query *q = r->queries; q; q = q->next) {
+                if (!query_active(q))
+                        continue;
+                if (sender && !streq(strempty(sd_bus_message_get_sender(q->request)), sender))
+                        continue;
+                if (uid && (!q->uid_valid || q->uid != *uid))
+                        continue;
+                n++;
+        }
         return n;
+}
+
+/* Every request waiting here holds its message, with any unix fds it carries (up to the bus's
+ * max_message_unix_fds, 16 on the system bus, also fds its signature never refers to: sd-bus
+ * has no public accessor for a received message's fd count, so they cannot be refused one by
+ * one). The caps bound them per uid and in total; this keeps the fd table from filling up.
+ * Open fds against RLIMIT_NOFILE: every held request may carry fds, and the bus connection
+ * dies when a message's fds cannot be received. Keep a quarter of the table free. */
+static void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+
+static bool fd_table_filling_up(void) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct rlimit rl;
+        unsigned long n = 0;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+                return false;
+        d = opendir("/proc/self/fd");
+        if (!d)
+                return false;
+        while (readdir(d))
+                n++;
+        return n >= rl.rlim_cur / 4 * 3;
+}
+
+static int check_caps(PolkitRegistry *r, sd_bus_message *msg, sd_bus_error *ret_error) {
+        const char *sender = sd_bus_message_get_sender(msg);
+
+        if (count_active(r, sender, NULL) >= POLKIT_MAX_PENDING_PER_SENDER)
+                return sd_bus_error_setf(ret_error, HWSEC_ERROR_BUSY,
+                                         "Too many authorization requests from this client are waiting for polkit; "
+                                         "wait for them to finish and try again.");
+        if (count_active(r, NULL, NULL) >= POLKIT_MAX_PENDING)
+                return sd_bus_error_setf(ret_error, HWSEC_ERROR_BUSY,
+                                         "Too many authorization requests are waiting for polkit (%u); try again "
+                                         "in a moment, and check that polkit is answering (journalctl -u polkit).",
+                                         (unsigned) POLKIT_MAX_PENDING);
+        if (fd_table_filling_up())
+                return sd_bus_error_setf(ret_error, HWSEC_ERROR_BUSY,
+                                         "hwsecd is holding too many file descriptors for requests waiting for "
+                                         "polkit; try again in a moment.");
+        return 0;
 }
 
 static int on_query_defer(sd_event_source *s, void *userdata) {
@@ -195,9 +275,62 @@ static void query_set_failure(Query *q, const sd_bus_error *e) {
                     strna(sd_bus_message_get_sender(q->request)), strna(e->message));
 }
 
+static const char *query_can_do_answer(const Query *q) {
+        switch (q->state) {
+        case QUERY_AUTHORIZED:
+                return "yes";
+        case QUERY_CHALLENGE:
+                return "challenge";
+        default:
+                return "no";
+        }
+}
+
+static int query_result(Query *q, sd_bus_error *ret_error);
+
+/* The answer is known: reply to CanDo(), or run the original handler again, which finds the
+ * answer. */
+static void query_finish(Query *q) {
+        sd_bus *bus = sd_bus_message_get_bus(q->request);
+        int r;
+
+        log_debug("polkit: %s for %s -> %d", q->action, strna(sd_bus_message_get_sender(q->request)), q->state);
+
+        if (q->can_do) {
+                if (q->state == QUERY_BUSY) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                        (void) query_result(q, &e);
+                        (void) sd_bus_reply_method_error(q->request, &e);
+                } else {
+                        if (q->state == QUERY_FAILED)
+                                log_debug("CanDo(%s): polkit gave no usable answer; replying \"no\".", q->action);
+                        (void) sd_bus_reply_method_return(q->request, "s", query_can_do_answer(q));
+                }
+                query_free(q);
+                return;
+        }
+
+        /* Free the answer once the loop is idle. The message is queued last, so that nothing can
+         * fail after it: an error reply below must never be followed by a second run of the
+         * handler. */
+        r = sd_event_add_defer(q->manager->event, &q->defer, on_query_defer, q);
+        if (r >= 0)
+                r = sd_event_source_set_priority(q->defer, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_bus_message_rewind(q->request, true);
+        if (r >= 0)
+                r = sd_bus_enqueue_for_read(bus, q->request);
+        if (r < 0) {
+                log_error_errno(r, "Failed to re-dispatch a call after authorization: %m");
+                (void) sd_bus_reply_method_errorf(q->request, SD_BUS_ERROR_FAILED,
+                                                  "Internal error while authorizing '%s'.", q->action);
+                query_free(q);
+        }
+}
+
 static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Query *q = userdata;
-        sd_bus *bus = sd_bus_message_get_bus(q->request);
         const sd_bus_error *e;
         int r;
 
@@ -217,24 +350,7 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
                 } else
                         q->state = authorized ? QUERY_AUTHORIZED : challenge ? QUERY_CHALLENGE : QUERY_DENIED;
         }
-        log_debug("polkit: %s for %s -> %d", q->action, strna(sd_bus_message_get_sender(q->request)), q->state);
-
-        /* Run the original handler again; it will find the answer. Free the answer once the
-         * loop is idle. The message is queued last, so that nothing can fail after it: an error
-         * reply below must never be followed by a second run of the handler. */
-        r = sd_event_add_defer(q->manager->event, &q->defer, on_query_defer, q);
-        if (r >= 0)
-                r = sd_event_source_set_priority(q->defer, SD_EVENT_PRIORITY_IDLE);
-        if (r >= 0)
-                r = sd_bus_message_rewind(q->request, true);
-        if (r >= 0)
-                r = sd_bus_enqueue_for_read(bus, q->request);
-        if (r < 0) {
-                log_error_errno(r, "Failed to re-dispatch a call after authorization: %m");
-                (void) sd_bus_reply_method_errorf(q->request, SD_BUS_ERROR_FAILED,
-                                                  "Internal error while authorizing '%s'.", q->action);
-                query_free(q);
-        }
+        query_finish(q);
         return 0;
 }
 
@@ -243,8 +359,120 @@ static int append_check_authorization(sd_bus_message *c, const char *sender, con
                                      flags, "");
 }
 
-static int query_start(Manager *m, sd_bus_message *msg, const char *action, Query **ret) {
+static int query_ask_polkit(Query *q) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *c = NULL;
+        sd_bus *bus = q->manager->bus;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &c, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization");
+        if (r < 0)
+                return r;
+        /* AllowUserInteraction follows the caller's ALLOW_INTERACTIVE_AUTHORIZATION header;
+         * CanDo() never prompts. */
+        r = append_check_authorization(c, sd_bus_message_get_sender(q->request), q->action,
+                                       !q->can_do && sd_bus_message_get_allow_interactive_authorization(q->request));
+        if (r < 0)
+                return r;
+        /* Never let polkit auto-start from here; absence is reported, not waited for. */
+        r = sd_bus_message_set_auto_start(c, false);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_async(bus, &q->slot, c, on_check_reply, q, POLKIT_TIMEOUT_USEC);
+        if (r < 0)
+                return r;
+        q->state = QUERY_PENDING;
+        return 0;
+}
+
+static int read_unix_user_id(sd_bus_message *reply, uid_t *ret) {
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *key;
+                uint32_t uid;
+
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "UnixUserID")) {
+                        r = sd_bus_message_read(reply, "v", "u", &uid);
+                        if (r < 0)
+                                return r;
+                        *ret = (uid_t) uid;
+                        return 0;
+                }
+                r = sd_bus_message_skip(reply, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return r < 0 ? r : -ENODATA;
+}
+
+static void query_set_busy(Query *q, const char *fmt, ...) _printf_(2, 3);
+static void query_set_busy(Query *q, const char *fmt, ...) {
+        va_list ap;
+
+        q->state = QUERY_BUSY;
+        va_start(ap, fmt);
+        if (vasprintf(&q->error_message, fmt, ap) < 0)
+                q->error_message = NULL;
+        va_end(ap);
+}
+
+/* The caller is known: uid 0 is authorized without asking polkit, as systemd's daemons do
+ * (bus_verify_polkit_async()); anybody else waits for polkit within the per-uid cap. */
+static int on_creds_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Query *q = userdata;
+        const sd_bus_error *e;
+        int r;
+
+        q->slot = sd_bus_slot_unref(q->slot);
+
+        e = sd_bus_message_get_error(reply);
+        if (e) {
+                query_set_failure(q, e);
+                query_finish(q);
+                return 0;
+        }
+        r = read_unix_user_id(reply, &q->uid);
+        if (r < 0) {
+                _cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
+                sd_bus_error_setf(&err, SD_BUS_ERROR_INVALID_ARGS,
+                                  "the bus did not say which user sent the request");
+                query_set_failure(q, &err);
+                query_finish(q);
+                return 0;
+        }
+
+        if (q->uid == 0 && !q->registry->ask_for_root) {
+                q->state = QUERY_AUTHORIZED;
+                query_finish(q);
+                return 0;
+        }
+        if (count_active(q->registry, NULL, &q->uid) >= POLKIT_MAX_PENDING_PER_UID) {
+                query_set_busy(q, "Too many authorization requests of user %u are waiting for polkit (%u); "
+                               "wait for them to finish and try again.", (unsigned) q->uid,
+                               (unsigned) POLKIT_MAX_PENDING_PER_UID);
+                query_finish(q);
+                return 0;
+        }
+        q->uid_valid = true;
+        r = query_ask_polkit(q);
+        if (r < 0) {
+                log_error_errno(r, "Failed to ask polkit about %s: %m", q->action);
+                query_set_busy(q, "Could not ask polkit about '%s'; try again in a moment.", q->action);
+                query_finish(q);
+        }
+        return 0;
+}
+
+static int query_start(Manager *m, sd_bus_message *msg, const char *action, bool can_do) {
         const char *sender = sd_bus_message_get_sender(msg);
         Query *q;
         int r;
@@ -252,30 +480,22 @@ static int query_start(Manager *m, sd_bus_message *msg, const char *action, Quer
         if (!sender)
                 return -EBADMSG;
 
-        r = sd_bus_message_new_method_call(m->bus, &c, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization");
-        if (r < 0)
-                return r;
-        /* AllowUserInteraction follows the caller's ALLOW_INTERACTIVE_AUTHORIZATION header. */
-        r = append_check_authorization(c, sender, action,
-                                       sd_bus_message_get_allow_interactive_authorization(msg) ? 1 : 0);
-        if (r < 0)
-                return r;
-        /* Never let polkit auto-start from here; absence is reported, not waited for. */
-        r = sd_bus_message_set_auto_start(c, false);
-        if (r < 0)
-                return r;
-
         q = calloc(1, sizeof(Query));
         if (!q)
                 return -ENOMEM;
         q->manager = m;
         q->request = sd_bus_message_ref(msg);
+        q->can_do = can_do;
+        q->state = QUERY_CREDS;
         q->action = strdup(action);
         if (!q->action) {
                 query_free(q);
                 return -ENOMEM;
         }
-        r = sd_bus_call_async(m->bus, &q->slot, c, on_check_reply, q, POLKIT_TIMEOUT_USEC);
+        /* Who is asking? Asynchronously, so that a slow bus driver never stalls the loop. */
+        r = sd_bus_call_method_async(m->bus, &q->slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                     "org.freedesktop.DBus", "GetConnectionCredentials", on_creds_reply, q,
+                                     "s", sender);
         if (r < 0) {
                 query_free(q);
                 return r;
@@ -285,8 +505,6 @@ static int query_start(Manager *m, sd_bus_message *msg, const char *action, Quer
         if (q->next)
                 q->next->prev = q;
         m->polkit->queries = q;
-        if (ret)
-                *ret = q;
         return 0;
 }
 
@@ -294,6 +512,7 @@ static int query_result(Query *q, sd_bus_error *ret_error) {
         switch (q->state) {
         case QUERY_AUTHORIZED:
                 return 1;
+        case QUERY_CREDS:
         case QUERY_PENDING:
                 return 0;
         case QUERY_CHALLENGE:
@@ -304,6 +523,9 @@ static int query_result(Query *q, sd_bus_error *ret_error) {
         case QUERY_DENIED:
                 return sd_bus_error_setf(ret_error, SD_BUS_ERROR_ACCESS_DENIED,
                                          "Not authorized to perform '%s'. Ask an administrator.", q->action);
+        case QUERY_BUSY:
+                return sd_bus_error_set(ret_error, HWSEC_ERROR_BUSY,
+                                        q->error_message ?: "Too many authorization requests are waiting; try again.");
         case QUERY_FAILED:
                 return sd_bus_error_set(ret_error, SD_BUS_ERROR_ACCESS_DENIED,
                                         q->error_message ?: "Authorization failed; the request was refused.");
@@ -319,12 +541,10 @@ static int verify_action(Manager *m, sd_bus_message *msg, const char *action, sd
         if (q)
                 return query_result(q, ret_error);
 
-        if (pending_for_sender(m->polkit, sd_bus_message_get_sender(msg)) >= POLKIT_MAX_PENDING_PER_SENDER)
-                return sd_bus_error_setf(ret_error, HWSEC_ERROR_BUSY,
-                                         "Too many authorization requests from this client are waiting for polkit; "
-                                         "wait for them to finish and try again.");
-
-        r = query_start(m, msg, action, NULL);
+        r = check_caps(m->polkit, msg, ret_error);
+        if (r < 0)
+                return r;
+        r = query_start(m, msg, action, false);
         if (r < 0) {
                 log_error_errno(r, "Failed to ask polkit about %s: %m", action);
                 return sd_bus_error_setf(ret_error, SD_BUS_ERROR_ACCESS_DENIED,
@@ -350,38 +570,7 @@ int polkit_verify(Manager *m, sd_bus_message *msg, sd_bus_error *ret_error) {
 
 /* ---- CanDo(): a non-interactive check whose answer goes straight back to the caller. ---- */
 
-typedef struct CanDoCall {
-        sd_bus_message *request;
-        char *action;
-} CanDoCall;
-
-static void can_do_free(void *p) {
-        CanDoCall *c = p;
-
-        sd_bus_message_unref(c->request);
-        free(c->action);
-        free(c);
-}
-
-static int on_can_do_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        CanDoCall *c = userdata;
-        bool authorized = false, challenge = false;
-        const char *answer = "no";
-
-        if (!sd_bus_message_is_method_error(reply, NULL) && parse_polkit_reply(reply, &authorized, &challenge) >= 0)
-                answer = authorized ? "yes" : challenge ? "challenge" : "no";
-        else
-                log_debug("CanDo(%s): polkit gave no usable answer; replying \"no\".", c->action);
-
-        /* The call is freed by the slot's destroy callback, also when the bus goes away first. */
-        (void) sd_bus_reply_method_return(c->request, "s", answer);
-        return 0;
-}
-
 int polkit_can_do(Manager *m, sd_bus_message *msg, const char *action, sd_bus_error *ret_error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-        CanDoCall *c;
         int r;
 
         if (!polkit_action_known(action))
@@ -390,32 +579,12 @@ int polkit_can_do(Manager *m, sd_bus_message *msg, const char *action, sd_bus_er
                                          "/usr/share/polkit-1/actions/org.hwsecd1.policy.",
                                          action, strlen(action) > 64 ? "…" : "");
 
-        r = sd_bus_message_new_method_call(m->bus, &call, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization");
+        r = check_caps(m->polkit, msg, ret_error);
         if (r < 0)
                 return r;
-        r = append_check_authorization(call, sd_bus_message_get_sender(msg), action, 0);
+        r = query_start(m, msg, action, true);
         if (r < 0)
                 return r;
-        r = sd_bus_message_set_auto_start(call, false);
-        if (r < 0)
-                return r;
-
-        c = calloc(1, sizeof(CanDoCall));
-        if (!c)
-                return -ENOMEM;
-        c->request = sd_bus_message_ref(msg);
-        c->action = strdup(action);
-        if (!c->action) {
-                can_do_free(c);
-                return -ENOMEM;
-        }
-        r = sd_bus_call_async(m->bus, &slot, call, on_can_do_reply, c, POLKIT_TIMEOUT_USEC);
-        if (r < 0) {
-                can_do_free(c);
-                return r;
-        }
-        (void) sd_bus_slot_set_destroy_callback(slot, can_do_free);
-        (void) sd_bus_slot_set_floating(slot, true);
         return 1;
 }
 

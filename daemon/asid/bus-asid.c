@@ -333,7 +333,7 @@ static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
         r = asid_refresh(a, true);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Failed to re-read the ASID state: %m");
+                return bus_error_set_errnof_host(error, r, "Failed to re-read the ASID state: %m");
         return sd_bus_reply_method_return(msg, NULL);
 }
 

@@ -191,7 +191,7 @@ static int audit_error(sd_bus_error *error, int r) {
                 return sd_bus_error_setf(error, HWSEC_ERROR_BUSY,
                                          "The first PCI audit is still running; Manager.State turns from \"starting\" when it is done.");
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Re-reading the PCI topology failed: %m");
+                return bus_error_set_errnof_host(error, r, "Re-reading the PCI topology failed: %m");
         return 0;
 }
 

@@ -140,7 +140,7 @@ static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
         r = psp_reread(m, NULL);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "The PSP state could not be re-read: %m");
+                return bus_error_set_errnof_host(error, r, "The PSP state could not be re-read: %m");
         if (r > 0)
                 /* the status ioctls run on the worker; the reply comes when they are done */
                 return psp_refresh_wait(m, msg) < 0 ? -ENOMEM : 1;

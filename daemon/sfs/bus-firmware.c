@@ -364,7 +364,7 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
                                                  "No maintenance window is configured; add [Firmware] MaintenanceWindow= "
                                                  "to hwsecd.conf (see docs/firmware.md) or give a time.");
                 if (r < 0)
-                        return sd_bus_error_set_errnof(error, r, "The next maintenance window could not be computed: %m");
+                        return bus_error_set_errnof_host(error, r, "The next maintenance window could not be computed: %m");
         } else {
                 if (na != 0 && na <= now)
                         return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
@@ -412,7 +412,7 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
         j->created_usec = now;
         r = firmware_schedule(a, j);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "The job could not be saved, so it was not scheduled: %m");
+                return bus_error_set_errnof_host(error, r, "The job could not be saved, so it was not scheduled: %m");
         path = bus_firmware_job_path(j->id);
         TAKE_PTR(j);
         if (!path)
@@ -521,7 +521,7 @@ static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 
         r = firmware_job_cancel(a, j);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "The job was cancelled but the state file could not be written: %m");
+                return bus_error_set_errnof_host(error, r, "The job was cancelled but the state file could not be written: %m");
         return sd_bus_reply_method_return(msg, NULL);
 }
 

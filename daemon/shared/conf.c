@@ -115,7 +115,7 @@ int conf_load(const char *path, Conf **ret, char **ret_error) {
         if (r == -ENOENT)
                 return conf_parse("", ret, ret_error);
         if (r < 0) {
-                if (ret_error && asprintf(ret_error, "cannot read %s: %s", path, strerror(-r)) < 0)
+                if (ret_error && asprintf(ret_error, "cannot read %s: %s", path, file_error_to_string(r)) < 0)
                         *ret_error = NULL;
                 return r;
         }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
@@ -36,14 +38,49 @@ bool strv_contains(char * const *l, const char *s) {
         return false;
 }
 
+int fd_verify_regular(int fd) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        return 0;
+}
+
+int open_regular_file(const char *path, int flags, mode_t mode) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        /* O_NONBLOCK: opening a FIFO with no writer (or, for writing, no reader) would block
+         * the event loop forever. Devices and FIFOs are refused once opened. */
+        fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode);
+        if (fd < 0)
+                return -errno;
+        r = fd_verify_regular(fd);
+        if (r < 0)
+                return r;
+        if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+const char *file_error_to_string(int error) {
+        if (abs(error) == EBADFD)
+                return "not a regular file";
+        return strerror(abs(error));
+}
+
 int read_full_file(const char *path, size_t max_size, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
         size_t n = 0, allocated = 0;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open_regular_file(path, O_RDONLY, 0);
         if (fd < 0)
-                return -errno;
+                return fd;
 
         for (;;) {
                 ssize_t k;
@@ -143,12 +180,13 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
         const char *p = data;
         int r;
 
-        if (asprintf(&tmp, "%s.tmp.%d", path, (int) getpid()) < 0)
+        if (asprintf(&tmp, "%s" TEMP_FILE_INFIX "%d", path, (int) getpid()) < 0)
                 return -ENOMEM;
 
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        /* A FIFO or device left under our temp name must neither block us nor be written to. */
+        fd = open_regular_file(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode);
         if (fd < 0)
-                return -errno;
+                return fd;
 
         while (size > 0) {
                 ssize_t k = write(fd, p, size);
@@ -180,6 +218,67 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
 
 fail:
         (void) unlink(tmp);
+        return r;
+}
+
+static void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+
+/* "<name>.tmp.<pid>" with a pid that is not a running process (a live one, e.g. an hwsecd being
+ * replaced, may be writing it right now). */
+static bool is_stale_temp_name(const char *entry, const char *name) {
+        size_t n = strlen(name), k = strlen(TEMP_FILE_INFIX);
+        uint32_t pid;
+
+        if (!strneq(entry, name, n) || !strneq(entry + n, TEMP_FILE_INFIX, k))
+                return false;
+        entry += n + k;
+        if (!isdigit((unsigned char) entry[0]) || safe_atou32(entry, 10, &pid) < 0 || pid == 0 || pid > INT32_MAX)
+                return false;
+        if ((pid_t) pid == getpid())
+                return false;
+        return kill((pid_t) pid, 0) < 0 && errno == ESRCH;
+}
+
+int remove_stale_temp_files(const char *dir, const char *name, unsigned *ret_removed) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        unsigned removed = 0;
+        int r = 0;
+
+        if (ret_removed)
+                *ret_removed = 0;
+        d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+
+        for (;;) {
+                struct dirent *de;
+                struct stat st;
+
+                errno = 0;
+                de = readdir(d);
+                if (!de) {
+                        if (errno != 0)
+                                r = -errno;
+                        break;
+                }
+                if (!is_stale_temp_name(de->d_name, name))
+                        continue;
+                /* Only our own leftovers: regular files owned by us, never what a symlink points to. */
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+                    st.st_uid != geteuid())
+                        continue;
+                if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
+                        if (errno != ENOENT)
+                                r = -errno;
+                        continue;
+                }
+                removed++;
+        }
+        if (ret_removed)
+                *ret_removed = removed;
         return r;
 }
 

@@ -5,17 +5,34 @@
 
 #include "macro.h"
 
-/* Reads a whole file (at most max_size bytes; -EFBIG beyond). The result is NUL-terminated;
- * *ret_size excludes the terminator. */
+/* Host files are opened with O_NONBLOCK|O_CLOEXEC|O_NOCTTY, so that a FIFO put in place of a
+ * file can never block the daemon, then checked with fstat(): directories give -EISDIR, anything
+ * else that is not a regular file (FIFO, socket, device) -EBADFD. O_NONBLOCK is cleared again
+ * unless flags asked for it. Returns the fd. */
+int open_regular_file(const char *path, int flags, mode_t mode);
+/* 0 for a regular file, -EISDIR for a directory, -EBADFD for anything else. */
+int fd_verify_regular(int fd);
+/* strerror() that says "not a regular file" for -EBADFD as returned above. */
+const char *file_error_to_string(int error);
+
+/* Reads a whole regular file (at most max_size bytes; -EFBIG beyond; see open_regular_file()).
+ * The result is NUL-terminated; *ret_size excludes the terminator. */
 int read_full_file(const char *path, size_t max_size, char **ret, size_t *ret_size);
 /* Reads the first line of a file, without the trailing newline. */
 int read_one_line_file(const char *path, char **ret);
 /* Joins dir and name with exactly one '/'. */
 char *path_join(const char *dir, const char *name);
 
-/* Writes data atomically: a temp file in the same directory, fsync, rename over path, fsync the
- * directory. mode is the new file's mode. Nobody ever sees a half-written file. */
+/* Writes data atomically: a temp file "<path>.tmp.<pid>" in the same directory, fsync, rename
+ * over path, fsync the directory. mode is the new file's mode. Nobody ever sees a half-written
+ * file; a crash between open and rename leaves the temp file behind (see below). */
+#define TEMP_FILE_INFIX ".tmp."
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+/* Removes the temp files write_file_atomic() left in dir for the file called name after a crash:
+ * exactly "<name>.tmp.<pid>" where no process <pid> runs, regular files owned by us. Anything
+ * else is left alone. Returns 0 or the last error; *ret_removed counts what went. A missing
+ * directory is not an error. */
+int remove_stale_temp_files(const char *dir, const char *name, unsigned *ret_removed);
 /* mkdir -p with the given mode for missing components. */
 int mkdir_p(const char *path, mode_t mode);
 

@@ -76,6 +76,7 @@ int log_struct_internal(int level, int error, const char *message_id, const char
 #define MESSAGE_ID_DAEMON_STOPPED       "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a02"
 #define MESSAGE_ID_STATE_CORRUPT        "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a03"
 #define MESSAGE_ID_CONFIG_RELOADED      "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a04"
+#define MESSAGE_ID_BUS_DISCONNECTED     "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a05"
 #define MESSAGE_ID_PSP_APPEARED         "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a10"
 #define MESSAGE_ID_PSP_DISAPPEARED      "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a11"
 #define MESSAGE_ID_FIRMWARE_ERROR       "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a12"

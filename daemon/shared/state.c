@@ -105,6 +105,10 @@ int state_load(const char *dir, json_object **ret, char **ret_problem) {
         }
         if (r == -EFBIG)
                 why = strdup("the file is larger than 16 MiB");
+        else if (r == -EBADFD)
+                /* A FIFO, socket or device in its place: opened without blocking and refused. It
+                 * holds no state we could lose, so it is set aside like a corrupt file. */
+                why = strdup("it is not a regular file");
         else if (r < 0)
                 return r;
         else if (state_parse(text, size, ret, &why) >= 0)

@@ -121,6 +121,10 @@ class Daemon:
         env.update(host.env)
         env['DBUS_SYSTEM_BUS_ADDRESS'] = bus.address
         env.setdefault('ASAN_OPTIONS', 'verify_asan_link_order=0:detect_leaks=1')
+        # The suite runs as root, whom hwsecd authorizes without polkit (as systemd's daemons
+        # do); ask polkit for root too so that the polkit mock decides. Tests of the root rule
+        # pass extra_env={'HWSECD_POLKIT_FOR_ROOT': '0'}.
+        env.setdefault('HWSECD_POLKIT_FOR_ROOT', '1')
         if extra_env:
             env.update(extra_env)
         self.env = env

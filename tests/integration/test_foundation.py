@@ -49,12 +49,9 @@ def test_live_introspection_matches_contract(host, polkit, bus, daemon, xml_file
 
 
 # Some objects exist only after an action (e.g. a firmware job); areas register how to make them.
-CONTRACT_PREPARERS = {}
-try:
-    from test_firmware_contract import prepare_job_object  # noqa: E402
-    CONTRACT_PREPARERS['org.hwsecd1.FirmwareJob.xml'] = prepare_job_object
-except ImportError:
-    pass
+from test_firmware_contract import prepare_job_object  # noqa: E402
+
+CONTRACT_PREPARERS = {'org.hwsecd1.FirmwareJob.xml': prepare_job_object}
 
 
 def test_describe_is_json_and_equals_status_json(host, bus, daemon, hwsecctl):

@@ -13,6 +13,7 @@ configuration) and checks what it allows:
 Needs root (setpriv). Exit 77 (skip) when not root.
 """
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -127,6 +128,14 @@ def mode_client(address):
 
 
 # ---- the test ----------------------------------------------------------------------------
+def copy_for_nobody(tmp):
+    """Copies this script and privbus.py into tmp (0755), world-readable; returns the script."""
+    for name in (os.path.basename(__file__), "privbus.py"):
+        shutil.copyfile(os.path.join(HERE, name), os.path.join(tmp, name))
+        os.chmod(os.path.join(tmp, name), 0o644)
+    return os.path.join(tmp, os.path.basename(__file__))
+
+
 def main(conf):
     if os.geteuid() != 0:
         print("needs root (setpriv to uid 65534)")
@@ -160,9 +169,11 @@ def main(conf):
                 time.sleep(0.02)
             print("dbus-daemon loaded", conf)
 
-            me = [sys.executable, os.path.abspath(__file__)]
+            # The children run as uid 65534, which may not be able to read the checkout (a clone
+            # in a 0700 directory): run them from world-readable copies in tmp.
+            me = [sys.executable, copy_for_nobody(tmp)]
             intruder = subprocess.Popen(NOBODY + me + ["--own", address], stdout=subprocess.PIPE,
-                                        text=True, env=env, start_new_session=True)
+                                        text=True, env=env, cwd=tmp, start_new_session=True)
             procs.append(intruder)
             out = intruder.stdout.readline().strip()
             if out == "denied org.freedesktop.DBus.Error.AccessDenied":
@@ -181,7 +192,7 @@ def main(conf):
             else:
                 print("root owning %s: allowed" % NAME)
                 r = subprocess.run(NOBODY + me + ["--client", address], capture_output=True,
-                                   text=True, timeout=60, env=env)
+                                   text=True, timeout=60, env=env, cwd=tmp)
                 print(r.stdout, end="")
                 if r.returncode != 0:
                     failures.append("uid 65534 as a client: rc %d %s" % (r.returncode, r.stderr))
