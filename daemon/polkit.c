@@ -260,10 +260,9 @@ static int query_start(Manager *m, sd_bus_message *msg, const char *action, Quer
                                        sd_bus_message_get_allow_interactive_authorization(msg) ? 1 : 0);
         if (r < 0)
                 return r;
-        /* Never let polkit auto-start from here; absence is reported, not waited for. */
-        r = sd_bus_message_set_auto_start(c, false);
-        if (r < 0)
-                return r;
+        /* No set_auto_start(false): on Debian polkitd is bus-activated and usually not running
+         * yet when the first mutation arrives. Where it is not installed the bus answers
+         * ServiceUnknown at once, which is reported as "polkit is not running". */
 
         q = calloc(1, sizeof(Query));
         if (!q)
@@ -396,10 +395,6 @@ int polkit_can_do(Manager *m, sd_bus_message *msg, const char *action, sd_bus_er
         r = append_check_authorization(call, sd_bus_message_get_sender(msg), action, 0);
         if (r < 0)
                 return r;
-        r = sd_bus_message_set_auto_start(call, false);
-        if (r < 0)
-                return r;
-
         c = calloc(1, sizeof(CanDoCall));
         if (!c)
                 return -ENOMEM;
