@@ -5,6 +5,7 @@
 import glob
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -243,16 +244,22 @@ def groups():
            f"{sum(len(g) for g in kern)} devices")
 
 
+def children(path):
+    """PCI functions directly below a sysfs device directory (not the port service dirs such
+    as 0000:00:10.0:pcie002)."""
+    return sorted(e for e in os.listdir(path) if re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]", e))
+
+
 def switch_layout():
     """Addresses of the switch's upstream port, downstream ports and the endpoints below them,
     from sysfs: rp1 is 00:10.0 (addr=0x10 on the command line)."""
     rp = "0000:00:10.0"
     base = os.path.realpath(f"/sys/bus/pci/devices/{rp}")
-    ups = [os.path.basename(p) for p in glob.glob(base + "/0000:*:*.*")]
+    ups = children(base)
     check(len(ups) == 1, f"expected one upstream port below {rp}, found {ups}")
     up = ups[0]
-    dps = sorted(os.path.basename(p) for p in glob.glob(f"{base}/{up}/0000:*:*.*"))
-    eps = {dp: sorted(os.path.basename(p) for p in glob.glob(f"{base}/{up}/{dp}/0000:*:*.*")) for dp in dps}
+    dps = children(f"{base}/{up}")
+    eps = {dp: children(f"{base}/{up}/{dp}") for dp in dps}
     return rp, up, dps, eps
 
 

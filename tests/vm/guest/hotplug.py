@@ -14,6 +14,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -39,11 +40,16 @@ def log(msg):
     print(f"[{time.monotonic():.3f}] {msg}", flush=True)
 
 
+def children(path):
+    """PCI functions directly below a sysfs device directory (not the port service dirs such
+    as 0000:00:10.0:pcie002)."""
+    return sorted(e for e in os.listdir(path) if re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]", e))
+
+
 def second_downstream_port():
     base = os.path.realpath("/sys/bus/pci/devices/0000:00:10.0")
-    ups = glob.glob(base + "/0000:*")
-    dps = sorted(glob.glob(ups[0] + "/0000:*"))
-    return os.path.basename(dps[1])
+    up = children(base)[0]
+    return children(os.path.join(base, up))[1]
 
 
 def kernel_groups():
