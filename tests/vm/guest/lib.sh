@@ -4,8 +4,9 @@
 
 OUT=$SHARE/out
 MODE=$(cat "$SHARE/mode")
+# shellcheck disable=SC2034 # used by tests/vm/guest/run
 if [ "$MODE" = acpi ]; then PREFIX=vm; else PREFIX=vm-$MODE; fi
-export DEBIAN_FRONTEND=noninteractive SYSTEMD_PAGER= SYSTEMD_COLORS=0 LC_ALL=C.UTF-8
+export DEBIAN_FRONTEND=noninteractive SYSTEMD_PAGER='' SYSTEMD_COLORS=0 LC_ALL=C.UTF-8
 TEST_USER=hwsecuser     # unprivileged, in no special group
 OP_USER=hwsecop         # unprivileged, in OP_GROUP, which a polkit rule lets stage firmware
 OP_GROUP=hwsecadm
