@@ -373,10 +373,9 @@ static int query_ask_polkit(Query *q) {
                                        !q->can_do && sd_bus_message_get_allow_interactive_authorization(q->request));
         if (r < 0)
                 return r;
-        /* Never let polkit auto-start from here; absence is reported, not waited for. */
-        r = sd_bus_message_set_auto_start(c, false);
-        if (r < 0)
-                return r;
+        /* No set_auto_start(false): on Debian polkitd is bus-activated and usually not running
+         * yet when the first mutation arrives. Where it is not installed the bus answers
+         * ServiceUnknown at once, which is reported as "polkit is not running". */
         r = sd_bus_call_async(bus, &q->slot, c, on_check_reply, q, POLKIT_TIMEOUT_USEC);
         if (r < 0)
                 return r;

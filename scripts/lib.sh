@@ -13,6 +13,9 @@ HWSEC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 #   valgrind, clang, libclang-rt-14-dev: leak checks and libFuzzer
 #   bash-completion: its loader runs hwsecctl's completion in the tests (and gives its install dir)
 #   man-db: renders the manual pages in the install check
+#   mmdebstrap, qemu-system-x86, ipxe-qemu, zstd, e2fsprogs: the VM stage (tests/vm/run) builds a
+#     Debian 12 root file system, caches it as tar+zstd, makes an ext4 image of it (mkfs.ext4 -d)
+#     and boots it under QEMU; ipxe-qemu has the e1000e option ROM the hotplug tests need
 HWSEC_PACKAGES=(
         gcc clang meson ninja-build pkg-config
         libsystemd-dev libudev-dev libpci-dev libjson-c-dev
@@ -21,6 +24,7 @@ HWSEC_PACKAGES=(
         dbus dbus-daemon dbus-bin pciutils polkitd pkexec libxml2-utils
         systemd valgrind libclang-rt-14-dev util-linux
         bash-completion man-db debhelper lintian fakeroot dpkg-dev
+        mmdebstrap qemu-system-x86 ipxe-qemu zstd e2fsprogs
 )
 
 hwsec_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
