@@ -2,7 +2,6 @@
 /* hwsecctl asid [show|explain|set-policy]: the ASID pools, why they are what they are, and the
  * ciphertext-hiding / quota policy (org.hwsecd1.Asid, docs/asid.md). */
 
-#include <getopt.h>
 #include <inttypes.h>
 
 #include "ctl.h"
@@ -189,14 +188,14 @@ static bool is_limit(const char *s) {
 }
 
 /* CGROUP:sev=N,sev_es=M (either part may be left out; N may be "max"). */
-static int parse_quota_arg(const char *arg, QuotaArg *ret) {
+static int parse_quota_arg(const CtlVerb *v, const char *arg, QuotaArg *ret) {
         const char *colon = strrchr(arg, ':');
         _cleanup_free_ char *list = NULL;
         QuotaArg q = {};
         char *save = NULL;
 
         if (!colon || colon == arg)
-                return ctl_usage_error("--quota wants CGROUP:sev=N,sev_es=M, not '%s'.", arg);
+                return ctl_verb_usage_error(v, "--quota wants CGROUP:sev=N,sev_es=M, not '%s'.", arg);
         q.cgroup = strndup(arg, colon - arg);
         list = strdup(colon + 1);
         if (!q.cgroup || !list)
@@ -223,7 +222,7 @@ bad:
         free(q.cgroup);
         free(q.sev);
         free(q.sev_es);
-        return ctl_usage_error("--quota wants CGROUP:sev=N,sev_es=M with N and M numbers (up to 4294967295) or \"max\", not '%s'.", arg);
+        return ctl_verb_usage_error(v, "--quota wants CGROUP:sev=N,sev_es=M with N and M numbers (up to 4294967295) or \"max\", not '%s'.", arg);
 }
 
 static int append_limit(sd_bus_message *m, const char *key, const char *v) {
@@ -370,75 +369,99 @@ static int set_policy(Ctl *c, sd_bus_message *reply) {
         return EXIT_OK;
 }
 
-static int verb_set_policy(Ctl *c, int argc, char **argv) {
-        static const struct option options[] = {
-                { "ciphertext-hiding", required_argument, NULL, 'c' },
-                { "allow-sev-es-unusable", no_argument, NULL, 'a' },
-                { "quota", required_argument, NULL, 'q' },
-                { "dry-run", no_argument, NULL, 'n' },
-                {}
-        };
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL, *reply = NULL;
-        const char *cth = NULL;
-        bool allow = false, dry = false;
-        QuotaArg *quotas = NULL;
-        size_t n_quotas = 0;
-        char **args;
-        int opt, r;
+enum {
+        ARG_CIPHERTEXT_HIDING = ARG_VERB_FIRST,
+        ARG_ALLOW_SEV_ES_UNUSABLE,
+        ARG_QUOTA,
+        ARG_DRY_RUN,
+};
 
-        /* getopt wants argv[0]. */
-        args = calloc(argc + 2, sizeof(char *));
-        if (!args)
+static const struct option set_policy_options[] = {
+        { "ciphertext-hiding", required_argument, NULL, ARG_CIPHERTEXT_HIDING },
+        { "allow-sev-es-unusable", no_argument, NULL, ARG_ALLOW_SEV_ES_UNUSABLE },
+        { "quota", required_argument, NULL, ARG_QUOTA },
+        { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+        {}
+};
+
+static const CtlVerb set_policy_verb = {
+        .name = "asid set-policy",
+        .usage = "hwsecctl asid set-policy [--ciphertext-hiding off|all-snp|N] [--allow-sev-es-unusable]\n"
+                 "                          [--quota CGROUP:sev=N,sev_es=M]... [--dry-run] [--json]\n\n"
+                 "Validate and stage a ciphertext-hiding policy and ASID quotas. The policy is written to\n"
+                 "the modprobe.d file hwsecd owns and takes effect when kvm_amd is reloaded.\n\n"
+                 "  --ciphertext-hiding off|all-snp|N   SNP ASIDs with ciphertext hiding\n"
+                 "  --allow-sev-es-unusable             Accept a policy that leaves no SEV-ES ASID\n"
+                 "  --quota CGROUP:sev=N,sev_es=M       misc cgroup limits (N, M: a number or max); repeatable\n"
+                 "  --dry-run                           Show the pools the policy would give; change nothing\n",
+        .options = set_policy_options,
+        .max_args = 0,
+};
+
+typedef struct PolicyArgs {
+        const char *cth;
+        bool allow, dry;
+        QuotaArg *quotas;
+        size_t n_quotas;
+} PolicyArgs;
+
+static int add_quota(const CtlVerb *v, PolicyArgs *p, const char *arg) {
+        QuotaArg *t;
+        int r;
+
+        t = realloc(p->quotas, sizeof(QuotaArg) * (p->n_quotas + 1));
+        if (!t)
                 return EXIT_FAILED;
-        args[0] = (char *) "set-policy";
-        for (int i = 0; i < argc; i++)
-                args[i + 1] = argv[i];
-        optind = 0;
-        opterr = 0;
-        r = 0;
-        while (r == 0 && (opt = getopt_long(argc + 1, args, "+", options, NULL)) >= 0) {
-                switch (opt) {
-                case 'c':
-                        if (!valid_cth(optarg))
-                                r = ctl_usage_error("--ciphertext-hiding wants off, all-snp or a number of SNP ASIDs, not '%s'.", optarg);
-                        cth = optarg;
-                        break;
-                case 'a':
-                        allow = true;
-                        break;
-                case 'q': {
-                        QuotaArg *t = realloc(quotas, sizeof(QuotaArg) * (n_quotas + 1));
-                        if (!t) {
-                                r = EXIT_FAILED;
-                                break;
-                        }
-                        quotas = t;
-                        r = parse_quota_arg(optarg, &quotas[n_quotas]);
-                        if (r == 0)
-                                n_quotas++;
-                        break;
-                }
-                case 'n':
-                        dry = true;
-                        break;
-                default:
-                        r = ctl_usage_error("set-policy: unknown or incomplete option '%s'.", args[optind - 1]);
-                }
-        }
-        if (r == 0 && optind < argc + 1)
-                r = ctl_usage_error("set-policy takes options only, not '%s'.", args[optind]);
-        if (r == 0 && !cth && !allow && n_quotas == 0)
-                r = ctl_usage_error("set-policy needs --ciphertext-hiding, --allow-sev-es-unusable or --quota.");
-        free(args);
-        if (r != 0)
-                goto finish;
+        p->quotas = t;
+        r = parse_quota_arg(v, arg, &p->quotas[p->n_quotas]);
+        if (r == 0)
+                p->n_quotas++;
+        return r;
+}
 
-        r = ctl_new_method_call(c, ASID_PATH, ASID_IFACE, dry ? "ValidatePolicy" : "SetPolicy", &msg);
+static int set_policy_option(Ctl *c, const CtlVerb *v, int opt, const char *arg, void *userdata) {
+        PolicyArgs *p = userdata;
+
+        switch (opt) {
+        case ARG_CIPHERTEXT_HIDING:
+                if (!valid_cth(arg))
+                        return ctl_verb_usage_error(v, "--ciphertext-hiding wants off, all-snp or a number of SNP ASIDs, not '%s'.", arg);
+                p->cth = arg;
+                return 0;
+        case ARG_ALLOW_SEV_ES_UNUSABLE:
+                p->allow = true;
+                return 0;
+        case ARG_QUOTA:
+                return add_quota(v, p, arg);
+        case ARG_DRY_RUN:
+                p->dry = true;
+                return 0;
+        }
+        return EXIT_FAILED;
+}
+
+static int verb_set_policy(Ctl *c, int argc, char **argv) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL, *reply = NULL;
+        PolicyArgs p = {};
+        char **args;
+        int n, r;
+
+        r = ctl_parse_args(c, &set_policy_verb, argc, argv, set_policy_option, &p, &args, &n);
+        if (r <= 0) {
+                r = -r;
+                goto finish;
+        }
+        if (!p.cth && !p.allow && p.n_quotas == 0) {
+                r = ctl_verb_usage_error(&set_policy_verb, "needs --ciphertext-hiding, --allow-sev-es-unusable or --quota.");
+                goto finish;
+        }
+
+        r = ctl_new_method_call(c, ASID_PATH, ASID_IFACE, p.dry ? "ValidatePolicy" : "SetPolicy", &msg);
         if (r < 0) {
                 r = ctl_exit(r);
                 goto finish;
         }
-        r = append_policy(msg, cth, allow, quotas, n_quotas);
+        r = append_policy(msg, p.cth, p.allow, p.quotas, p.n_quotas);
         if (r < 0) {
                 fprintf(stderr, "hwsecctl: cannot build the policy: %s\n", strerror(-r));
                 r = EXIT_FAILED;
@@ -449,24 +472,72 @@ static int verb_set_policy(Ctl *c, int argc, char **argv) {
                 r = ctl_exit(r);
                 goto finish;
         }
-        r = dry ? dry_run(c, reply) : set_policy(c, reply);
+        r = p.dry ? dry_run(c, reply) : set_policy(c, reply);
 finish:
-        quota_args_free(quotas, n_quotas);
+        quota_args_free(p.quotas, p.n_quotas);
         return r;
 }
 
+static const CtlVerb show_verb = {
+        .name = "asid show",
+        .usage = "hwsecctl asid [show] [--json]\n\n"
+                 "The SEV, SEV-ES and SNP ASID pools (range, capacity, used, free) and the\n"
+                 "ciphertext-hiding policy, configured against effective.\n",
+        .max_args = 0,
+};
+
+static const CtlVerb explain_verb = {
+        .name = "asid explain",
+        .usage = "hwsecctl asid explain [--json]\n\n"
+                 "Why each ASID range is what it is, with the usage evidence.\n",
+        .max_args = 0,
+};
+
+static int run_show(Ctl *c, const CtlVerb *v, int argc, char **argv) {
+        char **args;
+        int n, r;
+
+        r = ctl_parse_args(c, v, argc, argv, NULL, NULL, &args, &n);
+        if (r <= 0)
+                return -r;
+        return verb_show(c, v == &explain_verb);
+}
+
+static int verb_show_pools(Ctl *c, int argc, char **argv) {
+        return run_show(c, &show_verb, argc, argv);
+}
+
+static int verb_explain(Ctl *c, int argc, char **argv) {
+        return run_show(c, &explain_verb, argc, argv);
+}
+
+static const CtlVerb asid_verb = {
+        .name = "asid",
+        .usage = "hwsecctl asid [show] [--json]\n"
+                 "hwsecctl asid explain [--json]\n"
+                 "hwsecctl asid set-policy [--ciphertext-hiding off|all-snp|N] [--allow-sev-es-unusable]\n"
+                 "                         [--quota CGROUP:sev=N,sev_es=M]... [--dry-run] [--json]\n\n"
+                 "SEV, SEV-ES and SNP ASID pools and the ciphertext-hiding / quota policy.\n"
+                 "'hwsecctl asid COMMAND --help' shows the options of a command.\n",
+        .max_args = -1,
+        .stop_at_verb = true,
+};
+
 int verb_asid(Ctl *c, int argc, char **argv) {
-        if (argc == 0 || streq(argv[0], "show")) {
-                if (argc > 1)
-                        return ctl_usage_error("asid show takes no arguments.");
-                return verb_show(c, false);
-        }
-        if (streq(argv[0], "explain")) {
-                if (argc > 1)
-                        return ctl_usage_error("asid explain takes no arguments.");
-                return verb_show(c, true);
-        }
-        if (streq(argv[0], "set-policy"))
-                return verb_set_policy(c, argc - 1, argv + 1);
-        return ctl_usage_error("unknown asid command '%s'; use show, explain or set-policy.", argv[0]);
+        static const CtlSubVerb table[] = {
+                { "show", verb_show_pools },
+                { "explain", verb_explain },
+                { "set-policy", verb_set_policy },
+                {}
+        };
+        char *show[] = { (char *) "show", NULL };
+        char **args;
+        int n, r;
+
+        r = ctl_parse_args(c, &asid_verb, argc, argv, NULL, NULL, &args, &n);
+        if (r <= 0)
+                return -r;
+        if (n == 0)
+                return verb_show_pools(c, 1, show);
+        return ctl_dispatch(c, &asid_verb, table, n, args);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* hwsecctl firmware versions|stage FILE [--name NAME]|schedule NAME [--at TIME|--window]
- *                   [--deadline TIME] [--sha256 SHA]|jobs|cancel ID|history */
+ *                   [--deadline TIME] [--sha256 SHA]|jobs|cancel ID|history
+ * (options parsed by ctl_parse_args(), see ctl.h) */
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -16,13 +17,20 @@
 #define JOB_IFACE "org.hwsecd1.FirmwareJob"
 #define PROPS_IFACE "org.freedesktop.DBus.Properties"
 
-static int firmware_usage(void) {
-        return ctl_usage_error("usage: hwsecctl firmware versions\n"
-                               "       hwsecctl firmware stage FILE [--name NAME]\n"
-                               "       hwsecctl firmware schedule NAME [--at TIME | --window] [--deadline TIME] [--sha256 SHA]\n"
-                               "       hwsecctl firmware jobs | cancel ID | history\n"
-                               "TIME: now, +30s, +10min, +2h, +1d, @EPOCH, YYYY-MM-DD HH:MM[:SS] (local) or with a Z suffix (UTC).");
-}
+#define TIME_HELP "TIME: now, +30s, +10min, +2h, +1d, @EPOCH, YYYY-MM-DD HH:MM[:SS] (local) or with a Z suffix (UTC).\n"
+
+static const CtlVerb firmware_verb = {
+        .name = "firmware",
+        .usage = "hwsecctl firmware versions\n"
+                 "hwsecctl firmware stage FILE [--name NAME]\n"
+                 "hwsecctl firmware schedule NAME [--at TIME | --window] [--deadline TIME] [--sha256 SHA]\n"
+                 "hwsecctl firmware jobs | cancel ID | history\n\n"
+                 "SFS firmware servicing; each command takes --json.\n"
+                 "'hwsecctl firmware COMMAND --help' shows the options of a command.\n"
+                 TIME_HELP,
+        .max_args = -1,
+        .stop_at_verb = true,
+};
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -174,10 +182,22 @@ static int get_all(Ctl *c, const char *path, const char *iface, json_object **re
         return 0;
 }
 
-static int verb_versions(Ctl *c) {
+static const CtlVerb versions_verb = {
+        .name = "firmware versions",
+        .usage = "hwsecctl firmware versions [--json]\n\n"
+                 "The SFS firmware version blob: its sha256 and printable strings.\n",
+        .max_args = 0,
+};
+
+static int verb_versions(Ctl *c, int argc, char **argv) {
         _cleanup_(json_object_putp) json_object *all = NULL;
         json_object *v = NULL, *p = NULL;
-        int r;
+        char **args;
+        int n, r;
+
+        r = ctl_parse_args(c, &versions_verb, argc, argv, NULL, NULL, &args, &n);
+        if (r <= 0)
+                return -r;
 
         r = get_all(c, FW_PATH, FW_IFACE, &all);
         if (r < 0)
@@ -204,23 +224,51 @@ static int verb_versions(Ctl *c) {
         return EXIT_OK;
 }
 
+enum {
+        ARG_NAME = ARG_VERB_FIRST,
+        ARG_AT,
+        ARG_WINDOW,
+        ARG_DEADLINE,
+        ARG_SHA256,
+};
+
+static const struct option stage_options[] = {
+        { "name", required_argument, NULL, ARG_NAME },
+        {}
+};
+
+static const CtlVerb stage_verb = {
+        .name = "firmware stage",
+        .usage = "hwsecctl firmware stage FILE [--name NAME] [--json]\n\n"
+                 "Copy an SFS package into the firmware search path (checked: size, name, allow-list).\n\n"
+                 "  --name NAME    The package's name there (default: the file's base name)\n",
+        .options = stage_options,
+        .max_args = 1,
+};
+
+static int stage_option(Ctl *c, const CtlVerb *v, int opt, const char *arg, void *userdata) {
+        const char **name = userdata;
+
+        if (opt != ARG_NAME)
+                return EXIT_FAILED;
+        *name = arg;
+        return 0;
+}
+
 static int verb_stage(Ctl *c, int argc, char **argv) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL, *reply = NULL;
         _cleanup_free_ char *copy = NULL;
         _cleanup_close_ int fd = -EBADF;
-        const char *file = NULL, *name = NULL, *sha;
-        int r;
+        const char *file, *name = NULL, *sha;
+        char **args;
+        int n, r;
 
-        for (int i = 0; i < argc; i++) {
-                if (streq(argv[i], "--name") && i + 1 < argc)
-                        name = argv[++i];
-                else if (!file && argv[i][0] != '-')
-                        file = argv[i];
-                else
-                        return firmware_usage();
-        }
-        if (!file)
-                return firmware_usage();
+        r = ctl_parse_args(c, &stage_verb, argc, argv, stage_option, &name, &args, &n);
+        if (r <= 0)
+                return -r;
+        if (n == 0)
+                return ctl_verb_usage_error(&stage_verb, "which file? Give the package to stage.");
+        file = args[0];
         fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
                 fprintf(stderr, "hwsecctl: cannot open %s: %s\n", file, strerror(errno));
@@ -234,7 +282,7 @@ static int verb_stage(Ctl *c, int argc, char **argv) {
         }
         /* The daemon checks again; this catches what D-Bus cannot even carry (non-UTF-8). */
         if (payload_name_check(name, strlen(name)) != PAYLOAD_OK)
-                return ctl_usage_error("'%s' is not a package name: %s.", name,
+                return ctl_verb_usage_error(&stage_verb, "'%s' is not a package name: %s.", name,
                                        payload_error_to_string(payload_name_check(name, strlen(name))));
         r = ctl_new_method_call(c, FW_PATH, FW_IFACE, "StagePackage", &msg);
         if (r >= 0 && sd_bus_message_append(msg, "hs", fd, name) < 0)
@@ -256,47 +304,86 @@ static int verb_stage(Ctl *c, int argc, char **argv) {
         return EXIT_OK;
 }
 
+static const struct option schedule_options[] = {
+        { "at", required_argument, NULL, ARG_AT },
+        { "window", no_argument, NULL, ARG_WINDOW },
+        { "deadline", required_argument, NULL, ARG_DEADLINE },
+        { "sha256", required_argument, NULL, ARG_SHA256 },
+        {}
+};
+
+static const CtlVerb schedule_verb = {
+        .name = "firmware schedule",
+        .usage = "hwsecctl firmware schedule NAME [--at TIME | --window] [--deadline TIME] [--sha256 SHA] [--json]\n\n"
+                 "Schedule a run-time firmware update of a staged package as a persistent job.\n\n"
+                 "  --at TIME          Not before TIME\n"
+                 "  --window           In the next maintenance window (the default without --at)\n"
+                 "  --deadline TIME    Not after TIME\n"
+                 "  --sha256 SHA       Only if the package still has this sha256\n"
+                 TIME_HELP,
+        .options = schedule_options,
+        .max_args = 1,
+};
+
+typedef struct ScheduleArgs {
+        const char *at, *deadline, *sha;
+        bool window;
+} ScheduleArgs;
+
+static int schedule_option(Ctl *c, const CtlVerb *v, int opt, const char *arg, void *userdata) {
+        ScheduleArgs *a = userdata;
+
+        switch (opt) {
+        case ARG_AT:
+                a->at = arg;
+                return 0;
+        case ARG_WINDOW:
+                a->window = true;
+                return 0;
+        case ARG_DEADLINE:
+                a->deadline = arg;
+                return 0;
+        case ARG_SHA256:
+                a->sha = arg;
+                return 0;
+        }
+        return EXIT_FAILED;
+}
+
 static int verb_schedule(Ctl *c, int argc, char **argv) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL, *reply = NULL;
-        const char *name = NULL, *at = NULL, *deadline = NULL, *sha = NULL, *path;
+        ScheduleArgs a = {};
+        const char *name, *path;
         uint64_t nb = 0, na = 0;
-        bool window = false;
-        int r;
+        char **args;
+        int n, r;
 
-        for (int i = 0; i < argc; i++) {
-                if (streq(argv[i], "--at") && i + 1 < argc)
-                        at = argv[++i];
-                else if (streq(argv[i], "--deadline") && i + 1 < argc)
-                        deadline = argv[++i];
-                else if (streq(argv[i], "--sha256") && i + 1 < argc)
-                        sha = argv[++i];
-                else if (streq(argv[i], "--window"))
-                        window = true;
-                else if (!name && argv[i][0] != '-')
-                        name = argv[i];
-                else
-                        return firmware_usage();
-        }
-        if (!name || (at && window) || (deadline && window))
-                return firmware_usage();
+        r = ctl_parse_args(c, &schedule_verb, argc, argv, schedule_option, &a, &args, &n);
+        if (r <= 0)
+                return -r;
+        if (n == 0)
+                return ctl_verb_usage_error(&schedule_verb, "which package? Give the name of a staged package.");
+        if (a.window && (a.at || a.deadline))
+                return ctl_verb_usage_error(&schedule_verb, "--window cannot go with --at or --deadline: the window sets both.");
+        name = args[0];
         if (payload_name_check(name, strlen(name)) != PAYLOAD_OK)
-                return ctl_usage_error("'%s' is not a package name: %s.", name,
+                return ctl_verb_usage_error(&schedule_verb, "'%s' is not a package name: %s.", name,
                                        payload_error_to_string(payload_name_check(name, strlen(name))));
-        if (!at)
-                window = true;  /* without a time the job goes into the next maintenance window */
-        if (at && parse_time(at, &nb) < 0)
-                return ctl_usage_error("'%s' is not a time (now, +10min, @EPOCH, YYYY-MM-DD HH:MM[:SS][Z]).", at);
-        if (deadline && (parse_time(deadline, &na) < 0 || na == 0))
-                return ctl_usage_error("'%s' is not a deadline (+1h, @EPOCH, YYYY-MM-DD HH:MM[:SS][Z]).", deadline);
+        if (!a.at)
+                a.window = true;  /* without a time the job goes into the next maintenance window */
+        if (a.at && parse_time(a.at, &nb) < 0)
+                return ctl_verb_usage_error(&schedule_verb, "'%s' is not a time (now, +10min, @EPOCH, YYYY-MM-DD HH:MM[:SS][Z]).", a.at);
+        if (a.deadline && (parse_time(a.deadline, &na) < 0 || na == 0))
+                return ctl_verb_usage_error(&schedule_verb, "'%s' is not a deadline (+1h, @EPOCH, YYYY-MM-DD HH:MM[:SS][Z]).", a.deadline);
 
         r = ctl_new_method_call(c, FW_PATH, FW_IFACE, "ScheduleUpdate", &msg);
         if (r >= 0 && sd_bus_message_append(msg, "stt", name, nb, na) < 0)
                 r = -EXIT_FAILED;
         if (r >= 0 && sd_bus_message_open_container(msg, 'a', "{sv}") < 0)
                 r = -EXIT_FAILED;
-        if (r >= 0 && window && sd_bus_message_append(msg, "{sv}", "Window", "b", 1) < 0)
+        if (r >= 0 && a.window && sd_bus_message_append(msg, "{sv}", "Window", "b", 1) < 0)
                 r = -EXIT_FAILED;
-        if (r >= 0 && sha && sd_bus_message_append(msg, "{sv}", "Sha256", "s", sha) < 0)
+        if (r >= 0 && a.sha && sd_bus_message_append(msg, "{sv}", "Sha256", "s", a.sha) < 0)
                 r = -EXIT_FAILED;
         if (r >= 0 && sd_bus_message_close_container(msg) < 0)
                 r = -EXIT_FAILED;
@@ -324,10 +411,23 @@ static int verb_schedule(Ctl *c, int argc, char **argv) {
         return EXIT_OK;
 }
 
-static int verb_jobs(Ctl *c) {
+static const CtlVerb jobs_verb = {
+        .name = "firmware jobs",
+        .usage = "hwsecctl firmware jobs [--json]\n\n"
+                 "The firmware jobs: id, state, package, not before, not after and result.\n",
+        .max_args = 0,
+};
+
+static int verb_jobs(Ctl *c, int argc, char **argv) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(json_object_putp) json_object *paths = NULL, *out = json_object_new_array();
-        int r;
+        _cleanup_(json_object_putp) json_object *paths = NULL, *out = NULL;
+        char **args;
+        int n, r;
+
+        r = ctl_parse_args(c, &jobs_verb, argc, argv, NULL, NULL, &args, &n);
+        if (r <= 0)
+                return -r;
+        out = json_object_new_array();
 
         r = ctl_get_property(c, FW_PATH, FW_IFACE, "Jobs", "ao", &reply);
         if (r < 0)
@@ -364,13 +464,26 @@ static int verb_jobs(Ctl *c) {
         return EXIT_OK;
 }
 
+static const CtlVerb cancel_verb = {
+        .name = "firmware cancel",
+        .usage = "hwsecctl firmware cancel ID [--json]\n\n"
+                 "Cancel a scheduled firmware job (ID as 'hwsecctl firmware jobs' shows it).\n",
+        .max_args = 1,
+};
+
 static int verb_cancel(Ctl *c, int argc, char **argv) {
         char path[64];
+        char **args;
         uint32_t id;
-        int r;
+        int n, r;
 
-        if (argc != 1 || safe_atou32(argv[0], 10, &id) < 0 || id == 0)
-                return firmware_usage();
+        r = ctl_parse_args(c, &cancel_verb, argc, argv, NULL, NULL, &args, &n);
+        if (r <= 0)
+                return -r;
+        if (n == 0)
+                return ctl_verb_usage_error(&cancel_verb, "which job? Give its ID.");
+        if (safe_atou32(args[0], 10, &id) < 0 || id == 0)
+                return ctl_verb_usage_error(&cancel_verb, "'%s' is not a job ID (a positive number).", args[0]);
         snprintf(path, sizeof path, FW_PATH "/job/%u", id);
         r = ctl_call(c, path, JOB_IFACE, "Cancel", NULL, NULL);
         if (r < 0)
@@ -385,12 +498,25 @@ static int verb_cancel(Ctl *c, int argc, char **argv) {
         return EXIT_OK;
 }
 
-static int verb_history(Ctl *c) {
+static const CtlVerb history_verb = {
+        .name = "firmware history",
+        .usage = "hwsecctl firmware history [--json]\n\n"
+                 "The finished firmware jobs, with the versions before and after.\n",
+        .max_args = 0,
+};
+
+static int verb_history(Ctl *c, int argc, char **argv) {
         static const char * const keys[] = { "id", "payload", "sha256", "state", "created_usec", "started_usec",
                                              "finished_usec", "result", "versions_before", "versions_after" };
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(json_object_putp) json_object *raw = NULL, *out = json_object_new_array();
-        int r;
+        _cleanup_(json_object_putp) json_object *raw = NULL, *out = NULL;
+        char **args;
+        int n, r;
+
+        r = ctl_parse_args(c, &history_verb, argc, argv, NULL, NULL, &args, &n);
+        if (r <= 0)
+                return -r;
+        out = json_object_new_array();
 
         r = ctl_call(c, FW_PATH, FW_IFACE, "History", &reply, NULL);
         if (r < 0)
@@ -429,19 +555,20 @@ static int verb_history(Ctl *c) {
 }
 
 int verb_firmware(Ctl *c, int argc, char **argv) {
-        if (argc < 1)
-                return firmware_usage();
-        if (streq(argv[0], "versions") && argc == 1)
-                return verb_versions(c);
-        if (streq(argv[0], "stage"))
-                return verb_stage(c, argc - 1, argv + 1);
-        if (streq(argv[0], "schedule"))
-                return verb_schedule(c, argc - 1, argv + 1);
-        if (streq(argv[0], "jobs") && argc == 1)
-                return verb_jobs(c);
-        if (streq(argv[0], "cancel"))
-                return verb_cancel(c, argc - 1, argv + 1);
-        if (streq(argv[0], "history") && argc == 1)
-                return verb_history(c);
-        return firmware_usage();
+        static const CtlSubVerb table[] = {
+                { "versions", verb_versions },
+                { "stage", verb_stage },
+                { "schedule", verb_schedule },
+                { "jobs", verb_jobs },
+                { "cancel", verb_cancel },
+                { "history", verb_history },
+                {}
+        };
+        char **args;
+        int n, r;
+
+        r = ctl_parse_args(c, &firmware_verb, argc, argv, NULL, NULL, &args, &n);
+        if (r <= 0)
+                return -r;
+        return ctl_dispatch(c, &firmware_verb, table, n, args);
 }

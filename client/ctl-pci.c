@@ -31,33 +31,109 @@ typedef struct PciArgs {
         unsigned repeat;
 } PciArgs;
 
-static int parse_args(int argc, char **argv, PciArgs *a, bool want_address) {
-        for (int i = 0; i < argc; i++) {
-                const char *s = argv[i];
-                const char **dst = streq(s, "--dump") ? &a->dump : streq(s, "--groups") ? &a->groups :
-                                   streq(s, "--cmdline") ? &a->cmdline : streq(s, "--time-update") ? &a->time_update : NULL;
-                if (dst) {
-                        if (i + 1 >= argc)
-                                return ctl_usage_error("pci: %s needs a file name.", s);
-                        *dst = argv[++i];
-                } else if (streq(s, "--repeat")) {
-                        uint32_t n;
-                        if (i + 1 >= argc || safe_atou32(argv[i + 1], 10, &n) < 0 || n == 0 || n > 1000000)
-                                return ctl_usage_error("pci: --repeat needs a positive number.");
-                        a->repeat = n;
-                        i++;
-                } else if (want_address && !a->address && s[0] != '-')
-                        a->address = s;
-                else
-                        return ctl_usage_error("pci: unexpected argument '%s'.", s);
+enum {
+        ARG_DUMP = ARG_VERB_FIRST,
+        ARG_GROUPS,
+        ARG_CMDLINE,
+        ARG_TIME_UPDATE,
+        ARG_REPEAT,
+};
+
+#define PCI_OFFLINE_OPTIONS                                              \
+        { "dump", required_argument, NULL, ARG_DUMP },                   \
+        { "groups", required_argument, NULL, ARG_GROUPS },               \
+        { "cmdline", required_argument, NULL, ARG_CMDLINE }
+
+#define PCI_OFFLINE_HELP                                                                          \
+        "  --dump FILE       Audit the output of `lspci -xxxx` (as root) here, without the daemon\n"  \
+        "  --groups FILE     With --dump: the kernel's groups (find /sys/kernel/iommu_groups/ -type l)\n" \
+        "  --cmdline FILE    With --dump: the kernel command line (a copy of /proc/cmdline)\n"
+
+static const struct option tree_options[] = {
+        PCI_OFFLINE_OPTIONS,
+        {}
+};
+
+/* --time-update ADDRESS and --repeat N are left out of the help: scripts/bench-pci uses them. */
+static const struct option audit_options[] = {
+        PCI_OFFLINE_OPTIONS,
+        { "time-update", required_argument, NULL, ARG_TIME_UPDATE },
+        { "repeat", required_argument, NULL, ARG_REPEAT },
+        {}
+};
+
+static const CtlVerb tree_verb = {
+        .name = "pci tree",
+        .usage = "hwsecctl pci tree [--dump FILE [--groups FILE] [--cmdline FILE]] [--json]\n\n"
+                 "The PCIe tree with the kernel's IOMMU groups, the isolation groups computed from ACS,\n"
+                 "and a verdict per device.\n\n"
+                 PCI_OFFLINE_HELP,
+        .options = tree_options,
+        .max_args = 0,
+};
+
+static const CtlVerb check_verb = {
+        .name = "pci check",
+        .usage = "hwsecctl pci check ADDRESS [--dump FILE [--groups FILE] [--cmdline FILE]] [--json]\n\n"
+                 "Whether the device (DDDD:BB:DD.F) can be assigned to a guest safely, and what must move\n"
+                 "with it. Exit 0: safe to assign; 1: not safe.\n\n"
+                 PCI_OFFLINE_HELP,
+        .options = tree_options,
+        .max_args = 1,
+};
+
+static const CtlVerb audit_verb = {
+        .name = "pci audit",
+        .usage = "hwsecctl pci audit [--dump FILE [--groups FILE] [--cmdline FILE]] [--json]\n\n"
+                 "The audit of every device: groups, host findings, verdicts and a summary.\n\n"
+                 PCI_OFFLINE_HELP,
+        .options = audit_options,
+        .max_args = 0,
+};
+
+static int pci_option(Ctl *c, const CtlVerb *v, int opt, const char *arg, void *userdata) {
+        PciArgs *a = userdata;
+        uint32_t n;
+
+        switch (opt) {
+        case ARG_DUMP:
+                a->dump = arg;
+                return 0;
+        case ARG_GROUPS:
+                a->groups = arg;
+                return 0;
+        case ARG_CMDLINE:
+                a->cmdline = arg;
+                return 0;
+        case ARG_TIME_UPDATE:
+                a->time_update = arg;
+                return 0;
+        case ARG_REPEAT:
+                if (safe_atou32(arg, 10, &n) < 0 || n == 0 || n > 1000000)
+                        return ctl_verb_usage_error(v, "--repeat needs a positive number (up to 1000000), not '%s'.", arg);
+                a->repeat = n;
+                return 0;
         }
+        return EXIT_FAILED;
+}
+
+static int parse_args(Ctl *c, const CtlVerb *v, int argc, char **argv, PciArgs *a) {
+        char **args;
+        int n, r;
+
+        r = ctl_parse_args(c, v, argc, argv, pci_option, a, &args, &n);
+        if (r <= 0)
+                return r;
         if ((a->groups || a->cmdline || a->time_update) && !a->dump)
-                return ctl_usage_error("pci: --groups, --cmdline and --time-update need --dump FILE.");
-        if (want_address && !a->address)
-                return ctl_usage_error("pci check: which device? Give an address such as 0000:03:00.0.");
-        if (a->address && pci_parse_address(a->address, NULL, NULL, NULL, NULL) < 0)
-                return ctl_usage_error("pci check: '%s' is not a PCI address (DDDD:BB:DD.F).", a->address);
-        return 0;
+                return -ctl_verb_usage_error(v, "--groups, --cmdline and --time-update need --dump FILE.");
+        if (v->max_args > 0) {
+                if (n == 0)
+                        return -ctl_verb_usage_error(v, "which device? Give an address such as 0000:03:00.0.");
+                a->address = args[0];
+                if (pci_parse_address(a->address, NULL, NULL, NULL, NULL) < 0)
+                        return -ctl_verb_usage_error(v, "'%s' is not a PCI address (DDDD:BB:DD.F).", a->address);
+        }
+        return 1;
 }
 
 static int offline_load(const PciArgs *a, PciTopology **ret) {
@@ -286,9 +362,9 @@ static int verb_tree(Ctl *c, int argc, char **argv) {
         json_object *devs = NULL;
         int r;
 
-        r = parse_args(argc, argv, &a, false);
-        if (r != 0)
-                return r;
+        r = parse_args(c, &tree_verb, argc, argv, &a);
+        if (r <= 0)
+                return -r;
         if (a.dump) {
                 _cleanup_(pci_topology_freep) PciTopology *t = NULL;
                 json_object *doc;
@@ -377,9 +453,9 @@ static int verb_check_device(Ctl *c, int argc, char **argv) {
         PciArgs a = {};
         int r;
 
-        r = parse_args(argc, argv, &a, true);
-        if (r != 0)
-                return r;
+        r = parse_args(c, &check_verb, argc, argv, &a);
+        if (r <= 0)
+                return -r;
         if (a.dump) {
                 _cleanup_(pci_topology_freep) PciTopology *t = NULL;
                 r = offline_load(&a, &t);
@@ -633,9 +709,9 @@ static int verb_audit(Ctl *c, int argc, char **argv) {
         json_object *doc = NULL;
         int r;
 
-        r = parse_args(argc, argv, &a, false);
-        if (r != 0)
-                return r;
+        r = parse_args(c, &audit_verb, argc, argv, &a);
+        if (r <= 0)
+                return -r;
         if (a.dump) {
                 _cleanup_(pci_topology_freep) PciTopology *t = NULL;
                 r = offline_load(&a, &t);
@@ -661,17 +737,33 @@ static int verb_audit(Ctl *c, int argc, char **argv) {
         return EXIT_OK;
 }
 
+static const CtlVerb pci_verb = {
+        .name = "pci",
+        .usage = "hwsecctl pci tree [--dump FILE [--groups FILE] [--cmdline FILE]]\n"
+                 "hwsecctl pci check ADDRESS [--dump FILE [--groups FILE] [--cmdline FILE]]\n"
+                 "hwsecctl pci audit [--dump FILE [--groups FILE] [--cmdline FILE]]\n\n"
+                 "The PCIe isolation audit, from the daemon or, with --dump, from a saved `lspci -xxxx`\n"
+                 "dump without the daemon. Each command takes --json.\n"
+                 "'hwsecctl pci COMMAND --help' shows the options of a command.\n",
+        .max_args = -1,
+        .stop_at_verb = true,
+};
+
 int verb_pci(Ctl *c, int argc, char **argv) {
-        if (argc < 1)
-                return ctl_usage_error("pci: expected tree, check ADDRESS or audit.");
+        static const CtlSubVerb table[] = {
+                { "tree", verb_tree },
+                { "check", verb_check_device },
+                { "audit", verb_audit },
+                {}
+        };
+        char **args;
+        int n, r;
+
+        r = ctl_parse_args(c, &pci_verb, argc, argv, NULL, NULL, &args, &n);
+        if (r <= 0)
+                return -r;
         /* offline modes log through the core library; keep the terminal quiet */
         if (log_get_max_level() > LOG_WARNING)
                 log_set_max_level(LOG_WARNING);
-        if (streq(argv[0], "tree"))
-                return verb_tree(c, argc - 1, argv + 1);
-        if (streq(argv[0], "check"))
-                return verb_check_device(c, argc - 1, argv + 1);
-        if (streq(argv[0], "audit"))
-                return verb_audit(c, argc - 1, argv + 1);
-        return ctl_usage_error("pci: unknown command '%s' (expected tree, check or audit).", argv[0]);
+        return ctl_dispatch(c, &pci_verb, table, n, args);
 }

@@ -98,13 +98,23 @@ static void print_psp(json_object *p) {
                 printf("Last error: %s: %s\n", get_str(p, "LastError"), get_str(p, "LastErrorMessage"));
 }
 
+static const CtlVerb psp_verb = {
+        .name = "psp",
+        .usage = "hwsecctl psp [--json]\n\n"
+                 "PSP presence, SEV and SNP platform status, API version, build, TCB and the\n"
+                 "ciphertext-hiding bits. With --json, GetAll(org.hwsecd1.Psp).\n",
+        .max_args = 0,
+};
+
 int verb_psp(Ctl *c, int argc, char **argv) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(json_object_putp) json_object *props = NULL;
-        int r;
+        char **args;
+        int n, r;
 
-        if (argc > 0)
-                return ctl_usage_error("psp takes no arguments (use --json for JSON).");
+        r = ctl_parse_args(c, &psp_verb, argc, argv, NULL, NULL, &args, &n);
+        if (r <= 0)
+                return -r;
 
         r = ctl_call(c, PSP_PATH, "org.freedesktop.DBus.Properties", "GetAll", &reply, "s", PSP_IFACE);
         if (r < 0)
@@ -325,18 +335,44 @@ bad:
         return EXIT_FAILED;
 }
 
+enum {
+        ARG_HISTORY = ARG_VERB_FIRST,
+};
+
+static const struct option check_options[] = {
+        { "history", no_argument, NULL, ARG_HISTORY },
+        {}
+};
+
+static const CtlVerb check_verb = {
+        .name = "check",
+        .usage = "hwsecctl check [--history] [--json]\n\n"
+                 "The readiness checks as a tree with a fix hint for each failure; exit 1 when any\n"
+                 "check fails. With --json: tests, failures, skipped and summary.\n\n"
+                 "  --history    One line per change of a check's result\n",
+        .options = check_options,
+        .max_args = 0,
+};
+
+static int check_option(Ctl *c, const CtlVerb *v, int opt, const char *arg, void *userdata) {
+        bool *history = userdata;
+
+        if (opt != ARG_HISTORY)
+                return EXIT_FAILED;
+        *history = true;
+        return 0;
+}
+
 int verb_check(Ctl *c, int argc, char **argv) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(json_object_putp) json_object *checks = NULL, *report = NULL;
         bool history = false;
-        int r, failed = 0;
+        char **args;
+        int n, r, failed = 0;
 
-        for (int i = 0; i < argc; i++) {
-                if (streq(argv[i], "--history"))
-                        history = true;
-                else
-                        return ctl_usage_error("check: unknown argument '%s' (check [--json] [--history]).", argv[i]);
-        }
+        r = ctl_parse_args(c, &check_verb, argc, argv, check_option, &history, &args, &n);
+        if (r <= 0)
+                return -r;
         if (history)
                 return show_history(c);
 

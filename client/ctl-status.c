@@ -39,15 +39,25 @@ static void print_checks(json_object *root) {
                counts[0], counts[1], counts[2], counts[3], counts[4]);
 }
 
+static const CtlVerb status_verb = {
+        .name = "status",
+        .usage = "hwsecctl status [--json]\n\n"
+                 "The daemon's state and problems, and a summary of every area (the default command).\n"
+                 "With --json, the whole Manager.Describe() document.\n",
+        .max_args = 0,
+};
+
 int verb_status(Ctl *c, int argc, char **argv) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(json_object_putp) json_object *root = NULL;
         json_object *problems;
         const char *text;
-        int r;
+        char **args;
+        int n, r;
 
-        if (argc > 0)
-                return ctl_usage_error("status takes no arguments.");
+        r = ctl_parse_args(c, &status_verb, argc, argv, NULL, NULL, &args, &n);
+        if (r <= 0)
+                return -r;
 
         r = ctl_call(c, "/org/hwsecd1", "org.hwsecd1.Manager", "Describe", &reply, NULL);
         if (r < 0)

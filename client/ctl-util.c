@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <assert.h>
 #include <stdarg.h>
 
 #include "bus-util.h"
@@ -7,15 +8,158 @@
 
 #define BUS_NAME "org.hwsecd1"
 
-int ctl_usage_error(const char *fmt, ...) {
+static void print_see_help(const CtlVerb *v) {
+        if (v && v->name)
+                fprintf(stderr, "See 'hwsecctl %s --help'.\n", v->name);
+        else
+                fputs("See 'hwsecctl --help'.\n", stderr);
+}
+
+int ctl_verb_usage_error(const CtlVerb *v, const char *fmt, ...) {
         va_list ap;
 
-        fputs("hwsecctl: ", stderr);
+        if (v && v->name)
+                fprintf(stderr, "hwsecctl %s: ", v->name);
+        else
+                fputs("hwsecctl: ", stderr);
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fputs("\nSee 'hwsecctl --help'.\n", stderr);
+        fputc('\n', stderr);
+        print_see_help(v);
         return EXIT_USAGE;
+}
+
+static const struct option global_options[] = {
+        { "json", no_argument, NULL, ARG_JSON },
+        { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, ARG_VERSION },
+};
+
+/* The verb's options followed by the global ones, {} terminated. */
+static struct option *merge_options(const struct option *verb_options) {
+        size_t n = 0;
+        struct option *all;
+
+        while (verb_options && verb_options[n].name)
+                n++;
+        all = calloc(n + ELEMENTSOF(global_options) + 1, sizeof(struct option));
+        if (!all)
+                return NULL;
+        if (n > 0)
+                memcpy(all, verb_options, n * sizeof(struct option));
+        memcpy(all + n, global_options, sizeof(global_options));
+        return all;
+}
+
+static const char *option_name_by_val(const struct option *options, int val) {
+        for (const struct option *o = options; o->name; o++)
+                if (!o->flag && o->val == val)
+                        return o->name;
+        return NULL;
+}
+
+/* getopt_long() was told to be quiet (opterr = 0, ':' in optstring); say what was wrong with
+ * the word it stopped at, naming the option as it was typed. */
+static int option_error(const CtlVerb *v, const struct option *options, int ret, char **argv) {
+        const char *word = argv[optind - 1], *name = optopt ? option_name_by_val(options, optopt) : NULL;
+
+        if (optopt == 0) {
+                /* an unknown (or ambiguous) long option: name it without its "=value" */
+                size_t len = strcspn(word, "=");
+                return ctl_verb_usage_error(v, "unknown option '%.*s'.", (int) MIN(len, (size_t) 200), word);
+        }
+        if (name && word[0] == '-' && word[1] == '-')
+                return ret == ':' ? ctl_verb_usage_error(v, "option '--%s' needs an argument.", name)
+                                  : ctl_verb_usage_error(v, "option '--%s' takes no argument.", name);
+        if (ret == ':')
+                return ctl_verb_usage_error(v, "option '-%c' needs an argument.", optopt);
+        if (optopt > ' ' && optopt < 0x7f)
+                return ctl_verb_usage_error(v, "unknown option '-%c'.", optopt);
+        return ctl_verb_usage_error(v, "unknown option '%s'.", word);
+}
+
+static int print_usage(const CtlVerb *v) {
+        fputs(v->usage, stdout);
+        return 0;
+}
+
+int ctl_parse_args(Ctl *c, const CtlVerb *v, int argc, char **argv, CtlOptionFunc f, void *userdata,
+                   char ***ret_args, int *ret_n) {
+        _cleanup_free_ struct option *options = NULL;
+        int opt, n = 0;
+
+        assert(argc >= 1);
+        options = merge_options(v->options);
+        if (!options)
+                return -EXIT_FAILED;
+
+        /* "+": stop at the sub-verb; "-": hand positional words back in order (independent of
+         * POSIXLY_CORRECT), so that options may follow them. ':' : report a missing argument
+         * apart from an unknown option. optind = 0 starts getopt afresh for every verb. */
+        optind = 0;
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, v->stop_at_verb ? "+:h" : "-:h", options, NULL)) >= 0) {
+                int r = 0;
+
+                switch (opt) {
+                case 1:
+                        /* A positional word. getopt_long() in this mode only looks at argv from
+                         * optind on, so the words already seen can be packed at argv[1...]. */
+                        argv[1 + n++] = optarg;
+                        break;
+                case ARG_JSON:
+                        c->json = true;
+                        break;
+                case ARG_NO_ASK_PASSWORD:
+                        c->ask_password = false;
+                        break;
+                case 'h':
+                        return print_usage(v);
+                case ARG_VERSION:
+                        printf("hwsecctl %s\n", HWSECD_VERSION);
+                        return 0;
+                case '?':
+                case ':':
+                        return -option_error(v, options, opt, argv);
+                default:
+                        r = f ? f(c, v, opt, optarg, userdata) : EXIT_FAILED;
+                        if (r != 0)
+                                return -r;
+                }
+        }
+
+        if (v->stop_at_verb) {
+                *ret_args = argv + optind;
+                *ret_n = argc - optind;
+                return 1;
+        }
+        /* after "--": the rest is positional */
+        for (int i = optind; i < argc; i++)
+                argv[1 + n++] = argv[i];
+        if (v->max_args >= 0 && n > v->max_args)
+                return -ctl_verb_usage_error(v, "unexpected argument '%s'.", argv[1 + v->max_args]);
+        *ret_args = argv + 1;
+        *ret_n = n;
+        return 1;
+}
+
+int ctl_dispatch(Ctl *c, const CtlVerb *v, const CtlSubVerb *table, int argc, char **argv) {
+        char list[256] = "";
+
+        if (argc > 0)
+                for (const CtlSubVerb *s = table; s->name; s++)
+                        if (streq(argv[0], s->name))
+                                return s->func(c, argc, argv);
+
+        for (const CtlSubVerb *s = table; s->name; s++) {
+                strncat(list, s->name, sizeof list - strlen(list) - 1);
+                strncat(list, s[1].name ? (s[2].name ? ", " : " or ") : "", sizeof list - strlen(list) - 1);
+        }
+        if (argc == 0)
+                return ctl_verb_usage_error(v, "which command? Expected %s.", list);
+        return ctl_verb_usage_error(v, "unknown command '%s' (expected %s).", argv[0], list);
 }
 
 static bool error_is_unreachable(const sd_bus_error *e) {

@@ -76,3 +76,15 @@ def test_job_ids_and_staged_names(host, bus, polkit, daemon):
 def test_nothing_when_daemon_is_absent(host, bus):
     assert complete(host, 'hwsecctl firmware cancel ') == []
     assert complete(host, 'hwsecctl pci check ') == []
+
+
+def test_opt_equals_value(host, tmp_path):
+    """hwsecctl takes --opt=value (test_client_args.py); the completion completes the value after
+    '=' as it does after a space: file names for --dump=, the choices for --ciphertext-hiding=.
+    Without '-s' in _init_completion these gave nothing (the word '--dump=du' matched no option)."""
+    (tmp_path / 'dump-a.txt').write_text('')
+    (tmp_path / 'dump-b.txt').write_text('')
+    assert complete(host, f'hwsecctl pci audit --dump={tmp_path}/du') == [f'{tmp_path}/dump-a.txt',
+                                                                          f'{tmp_path}/dump-b.txt']
+    assert complete(host, 'hwsecctl asid set-policy --ciphertext-hiding=') == ['all-snp', 'off']
+    assert complete(host, 'hwsecctl firmware schedule x --at=+1') == ['+10min', '+1d', '+1h']
