@@ -29,6 +29,26 @@ int query_connect(uint64_t deadline, sd_bus **ret, char **ret_error) {
         if (r < 0)
                 return error_message_set(ret_error, r, "cannot connect to the system bus: %s", strerror(-r));
         (void) sd_bus_set_method_call_timeout(bus, time_left(deadline));
+        /* sd_bus_call() would wait for the authentication and Hello() without our deadline (a
+         * bus that accepts but never answers would hold libvirtd): drive them here. */
+        while ((r = sd_bus_is_ready(bus)) == 0) {
+                r = sd_bus_process(bus, NULL);
+                if (r > 0)
+                        continue;
+                if (r < 0)
+                        break;
+                if (now(CLOCK_MONOTONIC) >= deadline) {
+                        r = -ETIMEDOUT;
+                        break;
+                }
+                r = sd_bus_wait(bus, time_left(deadline));
+                if (r < 0)
+                        break;
+        }
+        if (r < 0) {
+                sd_bus_unref(bus);
+                return error_message_set(ret_error, r, "cannot connect to the system bus: %s", strerror(-r));
+        }
         *ret = bus;
         return 0;
 }

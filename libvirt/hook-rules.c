@@ -158,12 +158,14 @@ static int judge_one_pci(const Domain *d, const PciAnswer *a, Judgement *j) {
 
         if (a->error_name) {
                 if (streq(a->error_name, ERROR_NOT_FOUND))
-                        return add(&j->refusals, "PCI device %s is not on this host's PCI bus (hwsecd: %s). Check "
+                        return add(&j->refusals, "PCI device %s is not on this host's PCI bus (%s: %s). Check "
                                    "the <source><address> of the <hostdev>; if the device was just plugged in, "
-                                   "start the guest again in a moment.", a->address, strempty(a->error_message));
+                                   "start the guest again in a moment.", a->address, a->error_name,
+                                   strempty(a->error_message));
                 if (streq(a->error_name, ERROR_INVALID_ARGUMENT))
-                        return add(&j->refusals, "PCI device %s: hwsecd refused the address (%s). Check the "
-                                   "<source><address> of the <hostdev>.", a->address, strempty(a->error_message));
+                        return add(&j->refusals, "PCI device %s: hwsecd refused the address (%s: %s). Check the "
+                                   "<source><address> of the <hostdev>.", a->address, a->error_name,
+                                   strempty(a->error_message));
                 return add(&j->unjudged, "PCI device %s could not be checked: %s: %s", a->address, a->error_name,
                            strempty(a->error_message));
         }
