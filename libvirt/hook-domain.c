@@ -9,28 +9,6 @@
 #include "fileio.h"
 #include "hook-domain.h"
 
-static const char *const launch_security_names[_LAUNCH_SECURITY_MAX] = {
-        [LAUNCH_SECURITY_NONE] = "none",
-        [LAUNCH_SECURITY_SEV] = "sev",
-        [LAUNCH_SECURITY_SEV_ES] = "sev-es",
-        [LAUNCH_SECURITY_SEV_SNP] = "sev-snp",
-        [LAUNCH_SECURITY_OTHER] = "other",
-};
-
-const char *launch_security_to_string(LaunchSecurity l) {
-        return l >= 0 && l < _LAUNCH_SECURITY_MAX ? launch_security_names[l] : NULL;
-}
-
-Domain *domain_free(Domain *d) {
-        if (!d)
-                return NULL;
-        free(d->name);
-        strv_free(d->hostdevs);
-        strv_free(d->warnings);
-        free(d);
-        return NULL;
-}
-
 static void xml_docp(xmlDoc **d) {
         if (*d)
                 xmlFreeDoc(*d);
@@ -250,9 +228,4 @@ int domain_parse(const char *xml, size_t size, Domain **ret, char **ret_error) {
         parse_cpu_features(d, child(root, "cpu"));
         *ret = TAKE_PTR(d);
         return 0;
-}
-
-bool domain_needs_daemon(const Domain *d) {
-        return !strv_isempty(d->hostdevs) || d->launch_security == LAUNCH_SECURITY_SEV ||
-               d->launch_security == LAUNCH_SECURITY_SEV_ES || d->launch_security == LAUNCH_SECURITY_SEV_SNP;
 }

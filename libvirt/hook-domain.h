@@ -3,7 +3,8 @@
 
 /* What a libvirt domain XML asks of the host that hwsecd can judge: the host PCI devices it
  * takes (<hostdev mode='subsystem' type='pci'> and <interface type='hostdev'>, by their
- * source address), its launch security and its vCPU count. libxml2 only, no sd-bus. */
+ * source address), its launch security and its vCPU count. hook-domain.c parses it (libxml2,
+ * no sd-bus); hook-model.c has the rest (neither). */
 
 #include "macro.h"
 
@@ -18,6 +19,7 @@ typedef enum LaunchSecurity {
         LAUNCH_SECURITY_SEV_SNP,
         LAUNCH_SECURITY_OTHER,          /* s390-pv, tdx, ...: nothing hwsecd judges */
         _LAUNCH_SECURITY_MAX,
+        _LAUNCH_SECURITY_INVALID = -EINVAL,
 } LaunchSecurity;
 
 #define SEV_POLICY_ES 0x0004ULL
@@ -47,3 +49,6 @@ int domain_pci_address(const char *domain, const char *bus, const char *slot, co
 bool domain_needs_daemon(const Domain *d);
 
 const char *launch_security_to_string(LaunchSecurity l);
+/* "none", "sev", "sev-es", "sev-snp"; _LAUNCH_SECURITY_INVALID otherwise ("other" is never
+ * passed on). */
+LaunchSecurity launch_security_from_string(const char *s);

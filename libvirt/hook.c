@@ -11,93 +11,20 @@
  * stdin: "reconnect", "stopped" and "release" must never fail (a failing reconnect kills a
  * running guest), and "migrate"/"restore" are filters whose XML stays unchanged when the hook
  * prints nothing. The hook only reads from hwsecd and never calls back into libvirt.
- * docs/libvirt.md has the details. */
+ *
+ * This program reads the XML (libxml2) and applies the rules that need no daemon; when the
+ * guest asks for something hwsecd judges it executes hwsecd-libvirt-query (next to it), which
+ * asks hwsecd over the bus. A plain guest start so never loads sd-bus. docs/libvirt.md. */
 
-#include <getopt.h>
+#include <limits.h>
 
-#include "conf.h"
 #include "fileio.h"
+#include "hook-decide.h"
 #include "hook-domain.h"
-#include "hook-query.h"
-#include "hook-rules.h"
 #include "paths.h"
 
-#define CONFIG_FILE_NAME "hwsecd.conf"
 #define XML_MAX (16U * 1024U * 1024U)
-#define TIMEOUT_DEFAULT_SEC 10U
-#define TIMEOUT_MAX_SEC 300U
-
-typedef enum Unreachable {
-        UNREACHABLE_ALLOW,
-        UNREACHABLE_DENY,
-} Unreachable;
-
-typedef struct HookConfig {
-        Unreachable unreachable;
-        unsigned timeout_sec;
-        char *path;
-} HookConfig;
-
-static const char *guest = "?";
-
-/* Every line starts with "hwsecd: guest 'NAME': ": libvirt keeps stderr in its log and shows it
- * in the error of a refused start. */
-static void say(const char *what, const char *fmt, ...) _printf_(2, 3);
-static void say(const char *what, const char *fmt, ...) {
-        va_list ap;
-
-        fprintf(stderr, "hwsecd: guest '%s': %s: ", guest, what);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-}
-
-static void say_all(const char *what, char **lines) {
-        STRV_FOREACH(s, lines)
-                say(what, "%s", *s);
-}
-
-static void hook_config_done(HookConfig *c) {
-        free(c->path);
-}
-
-/* [libvirt] unreachable=allow|deny (default allow), timeout=SECONDS (default 10). A file that
- * does not parse, or a bad value, is a warning and the default. */
-static int load_config(HookConfig *c) {
-        _cleanup_(conf_freep) Conf *conf = NULL;
-        _cleanup_free_ char *error = NULL;
-        const char *v;
-        uint32_t t;
-        int r;
-
-        *c = (HookConfig) { .unreachable = UNREACHABLE_ALLOW, .timeout_sec = TIMEOUT_DEFAULT_SEC };
-        c->path = path_join(paths_config_dir(), CONFIG_FILE_NAME);
-        if (!c->path)
-                return -ENOMEM;
-        r = conf_load(c->path, &conf, &error);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                say("warning", "%s is not usable (%s); using the defaults: [libvirt] unreachable=allow, timeout=%u.",
-                    c->path, error ?: strerror(-r), TIMEOUT_DEFAULT_SEC);
-                return 0;
-        }
-        v = conf_get(conf, "libvirt", "unreachable");
-        if (v && streq(v, "deny"))
-                c->unreachable = UNREACHABLE_DENY;
-        else if (v && !streq(v, "allow"))
-                say("warning", "%s: [libvirt] unreachable=%.64s is neither allow nor deny; using allow.", c->path, v);
-        v = conf_get(conf, "libvirt", "timeout");
-        if (v) {
-                if (safe_atou32(v, 10, &t) < 0 || t < 1 || t > TIMEOUT_MAX_SEC)
-                        say("warning", "%s: [libvirt] timeout=%.64s is not a number of seconds from 1 to %u; using %u.",
-                            c->path, v, TIMEOUT_MAX_SEC, TIMEOUT_DEFAULT_SEC);
-                else
-                        c->timeout_sec = t;
-        }
-        return 0;
-}
+#define QUERY_NAME "hwsecd-libvirt-query"
 
 static int read_stdin(char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
@@ -146,103 +73,44 @@ static bool host_is_amd(void) {
         return cpuinfo_is_amd(text);
 }
 
-static int ask_pci(sd_bus *bus, uint64_t deadline, const Domain *d, Judgement *j, char **ret_error) {
+/* hwsecd-libvirt-query lives next to the real binary (libexecdir, or the build tree). */
+static int query_path(char **ret) {
+        _cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+        char *slash;
+
+        if (!self)
+                return -errno;
+        slash = strrchr(self, '/');
+        if (!slash)
+                return -EINVAL;
+        *slash = '\0';
+        *ret = path_join(self, QUERY_NAME);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Replaces this process with hwsecd-libvirt-query; returns only on failure. */
+static int exec_query(const char *guest, const Domain *d) {
         size_t n = strv_length(d->hostdevs);
-        _cleanup_free_ PciAnswer *answers = calloc(n + 1, sizeof(PciAnswer));
-        int r = 0;
+        _cleanup_free_ char **argv = calloc(n + 4, sizeof(char *));
+        _cleanup_free_ char *path = NULL;
+        int r;
 
-        if (!answers)
+        if (!argv)
                 return -ENOMEM;
-        for (size_t i = 0; i < n && r >= 0; i++)
-                r = query_pci(bus, deadline, d->hostdevs[i], &answers[i], ret_error);
-        if (r >= 0)
-                r = judge_pci(d, answers, n, j);
-        for (size_t i = 0; i < n; i++)
-                pci_answer_done(&answers[i]);
-        return r;
-}
-
-static int ask_asid(sd_bus *bus, uint64_t deadline, const Domain *d, Judgement *j, char **ret_error) {
-        _cleanup_(asid_answer_done) AsidAnswer a = {};
-        Check *checks = NULL;
-        size_t n = 0;
-        int r;
-
-        if (!launch_security_pool(d->launch_security))
-                return 0;
-        r = query_asid(bus, deadline, false, &a, ret_error);
-        if (r >= 0) {
-                /* The explanation is only needed to say why a pool has no ASIDs. */
-                bool need_more = false;
-                for (size_t i = 0; i < a.n_pools; i++)
-                        if (streq(a.pools[i].name, launch_security_pool(d->launch_security)) &&
-                            (!streq(a.pools[i].state, "enabled") || a.pools[i].capacity == 0))
-                                need_more = true;
-                if (need_more) {
-                        asid_answer_done(&a);
-                        r = query_asid(bus, deadline, true, &a, ret_error);
-                }
-        }
-        if (r >= 0)
-                r = judge_asid(d, &a, j);
-        if (r >= 0 && d->launch_security == LAUNCH_SECURITY_SEV_SNP) {
-                r = query_checks(bus, deadline, &checks, &n, ret_error);
-                if (r >= 0)
-                        r = judge_snp_checks(d, checks, n, j);
-                for (size_t i = 0; i < n; i++)
-                        check_done(&checks[i]);
-                free(checks);
-        }
-        return r;
-}
-
-/* Asks hwsecd. A failure to reach it or to get an answer is an "unjudged" line. */
-static int ask_daemon(const HookConfig *c, const Domain *d, Judgement *j) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ char *error = NULL;
-        uint64_t deadline = now(CLOCK_MONOTONIC) + c->timeout_sec * USEC_PER_SEC;
-        int r;
-
-        r = query_connect(deadline, &bus, &error);
-        if (r >= 0)
-                r = ask_pci(bus, deadline, d, j, &error);
-        if (r >= 0)
-                r = ask_asid(bus, deadline, d, j, &error);
-        if (r == -ENOMEM)
+        r = query_path(&path);
+        if (r < 0)
                 return r;
-        if (r < 0) {
-                _cleanup_free_ char *clean = sanitize_line(error ?: strerror(-r));
-                if (!clean || strv_extend(&j->unjudged, clean) < 0)
-                        return -ENOMEM;
-                j->daemon_unreachable = true;
-        }
-        return 0;
+        argv[0] = (char *) QUERY_NAME;
+        argv[1] = (char *) guest;
+        argv[2] = (char *) launch_security_to_string(d->launch_security);
+        for (size_t i = 0; i < n; i++)
+                argv[3 + i] = d->hostdevs[i];
+        fflush(stderr);
+        execv(path, argv);
+        return -errno;
 }
 
-static int decide(const HookConfig *c, Judgement *j) {
-        say_all("warning", j->warnings);
-        say_all("checked", j->allowed);
-        if (!strv_isempty(j->refusals)) {
-                say_all("refused", j->refusals);
-                return 1;
-        }
-        if (!strv_isempty(j->unjudged)) {
-                say_all("not checked", j->unjudged);
-                if (c->unreachable == UNREACHABLE_DENY) {
-                        say("refused", "hwsecd could not check this guest, and %s says [libvirt] unreachable=deny. "
-                            "Start hwsecd (systemctl start hwsecd) or set unreachable=allow.", c->path);
-                        return 1;
-                }
-                say("allowed", "hwsecd could not check this guest; starting it anyway because [libvirt] "
-                    "unreachable=allow (%s).", c->path);
-                return 0;
-        }
-        say("allowed", "%s", strv_isempty(j->allowed) ? "nothing hwsecd judges (no host PCI device, no SEV)"
-                                                       : "every check passed");
-        return 0;
-}
-
-static int prepare(void) {
+static int prepare(const char *guest) {
         _cleanup_(hook_config_done) HookConfig config = {};
         _cleanup_(judgement_done) Judgement j = {};
         _cleanup_(domain_freep) Domain *d = NULL;
@@ -278,15 +146,19 @@ static int prepare(void) {
         /* Nothing for hwsecd to judge: do not even connect to the bus. */
         if (!domain_needs_daemon(d))
                 return decide(&(HookConfig) { .path = (char *) "" }, &j);
-        r = load_config(&config);
-        if (r >= 0)
-                r = ask_daemon(&config, d, &j);
-        if (r < 0)
-                return r;
-        return decide(&config, &j);
+        say_all("warning", j.warnings);
+        r = exec_query(guest, d);
+        /* Could not run the other half: as if hwsecd were unreachable. */
+        _cleanup_free_ char *why = NULL;
+        if (asprintf(&why, "cannot run %s: %s", QUERY_NAME, strerror(-r)) < 0)
+                return -ENOMEM;
+        strv_free(j.warnings);
+        j.warnings = NULL;
+        if (strv_extend(&j.unjudged, why) < 0)
+                return -ENOMEM;
+        r = hook_config_load(&config);
+        return r < 0 ? r : decide(&config, &j);
 }
-
-static char *sanitized_guest;
 
 static void help(void) {
         printf("%s GUEST OPERATION SUB-OPERATION EXTRA < domain.xml\n\n"
@@ -310,15 +182,12 @@ int main(int argc, char *argv[]) {
         /* libvirt always passes four arguments. Anything but "prepare begin" passes at once. */
         if (argc < 4 || !streq(argv[2], "prepare") || !streq(argv[3], "begin"))
                 return 0;
-        sanitized_guest = sanitize_line(argv[1]);
-        if (sanitized_guest)
-                guest = sanitized_guest;
-        r = prepare();
+        hook_set_guest(argv[1]);
+        r = prepare(argv[1]);
         if (r < 0) {
                 /* Out of memory and the like: never block a start on our own failure. */
                 say("warning", "internal error (%s); not checked, allowed.", strerror(-r));
                 r = 0;
         }
-        free(sanitized_guest);
         return r;
 }

@@ -119,3 +119,29 @@ def test_odd_argv(host, bus, argv):
     p = subprocess.run([str(HOOK)] + argv, input=b'garbage', capture_output=True)
     assert p.returncode == 0
     assert (p.stderr != b'') == (len(argv) == 5)
+
+
+def test_query_half_missing(host, bus, tmp_path):
+    """The hook copied without hwsecd-libvirt-query next to it: a guest with a hostdev is 'not
+    checked' (cannot run the query half), allowed by default and refused with
+    [libvirt] unreachable=deny; a plain guest never needs the query half (exit 0, no such line)."""
+    import shutil
+    import subprocess
+    lone = tmp_path / 'hwsecd-libvirt-hook'
+    shutil.copy(HOOK, lone)
+    env = dict(host.env)
+    env.pop('UMOCKDEV_DIR', None)
+
+    def go(xml):
+        return subprocess.run([str(lone), 'g', 'prepare', 'begin', '-'], input=xml.encode(), capture_output=True,
+                              env=dict(__import__('os').environ, **env))
+
+    p = go(domxml.domain(hostdevs=['0000:03:00.0']))
+    assert p.returncode == 0
+    assert any('not checked: cannot run hwsecd-libvirt-query' in x for x in lines(p)), lines(p)
+    host.config('[libvirt]\nunreachable=deny\n')
+    p = go(domxml.domain(hostdevs=['0000:03:00.0']))
+    assert p.returncode == 1
+    assert 'unreachable=deny' in refused(p)[0]
+    p = go(domxml.domain())
+    assert p.returncode == 0 and b'hwsecd-libvirt-query' not in p.stderr
