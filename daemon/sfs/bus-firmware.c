@@ -2,6 +2,7 @@
 /* org.hwsecd1.Firmware at /org/hwsecd1/firmware and org.hwsecd1.FirmwareJob at
  * /org/hwsecd1/firmware/job/N. */
 
+#include <ctype.h>
 #include <sys/stat.h>
 
 #include "bus-errors.h"
@@ -11,9 +12,8 @@
 #include "log.h"
 #include "paths.h"
 #include "polkit.h"
+#include "schedule.h"
 #include "state.h"
-
-#define MAX_NOT_BEFORE_AHEAD_USEC (UINT64_C(366) * 24 * 3600 * USEC_PER_SEC)
 
 char *bus_firmware_job_path(uint32_t id) {
         char *p = NULL;
@@ -330,6 +330,43 @@ static int read_options(sd_bus_message *msg, bool *ret_window, const char **ret_
         return 0;
 }
 
+/* The time rules are in schedule.c; this maps their answers to D-Bus errors. */
+static int schedule_times(FirmwareArea *a, uint64_t nb, uint64_t na, bool window, uint64_t now, uint64_t *ret_nb,
+                          uint64_t *ret_na, sd_bus_error *error) {
+        ScheduleRequest req = {
+                .not_before_usec = nb, .not_after_usec = na, .window = window, .now_usec = now,
+                .windows = a->windows, .n_windows = a->n_windows,
+        };
+        ScheduleError e;
+        int r;
+
+        e = schedule_check_times(&req, ret_nb, ret_na, &r);
+        switch (e) {
+        case SCHEDULE_OK:
+                return 0;
+        case SCHEDULE_NO_WINDOW:
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                         "No maintenance window is configured; add [Firmware] MaintenanceWindow= "
+                                         "to hwsecd.conf (see docs/firmware.md) or give a time.");
+        case SCHEDULE_WINDOW_FAILED:
+                return sd_bus_error_set_errnof(error, r, "The next maintenance window could not be computed: %m");
+        case SCHEDULE_OUT_OF_RANGE:
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "Times must be at most %llu "
+                                         "(9999-12-31T23:59:59Z in µs since the epoch); not_before_usec=%llu, "
+                                         "not_after_usec=%llu. Use 0 for no deadline.",
+                                         (unsigned long long) JOB_USEC_MAX, (unsigned long long) nb,
+                                         (unsigned long long) na);
+        case SCHEDULE_DEADLINE_PASSED:
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                         "The deadline (not_after_usec=%llu) has already passed.", (unsigned long long) na);
+        default: {
+                const char *what = schedule_error_to_string(e);
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "%c%s.", toupper((unsigned char) what[0]),
+                                         what + 1);
+        }
+        }
+}
+
 static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(json_object_putp) json_object *opts = NULL;
         _cleanup_(job_freep) Job *j = NULL;
@@ -354,28 +391,9 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
         if (e != PAYLOAD_OK)
                 return payload_error_to_bus(error, e, shown, 0);
 
-        if (window) {
-                if (nb != 0 || na != 0)
-                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
-                                                 "Give either times or the Window option, not both.");
-                r = window_next(a->windows, a->n_windows, now, &nb, &na);
-                if (r == -ENOENT)
-                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
-                                                 "No maintenance window is configured; add [Firmware] MaintenanceWindow= "
-                                                 "to hwsecd.conf (see docs/firmware.md) or give a time.");
-                if (r < 0)
-                        return sd_bus_error_set_errnof(error, r, "The next maintenance window could not be computed: %m");
-        } else {
-                if (na != 0 && na <= now)
-                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
-                                                 "The deadline (not_after_usec=%llu) has already passed.", (unsigned long long) na);
-                if (na != 0 && nb != 0 && na <= nb)
-                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
-                                                 "The deadline must be after the start time.");
-                if (nb > now + MAX_NOT_BEFORE_AHEAD_USEC)
-                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
-                                                 "The start time is more than a year ahead.");
-        }
+        r = schedule_times(a, nb, na, window, now, &nb, &na, error);
+        if (r < 0)
+                return r;
         if (!a->present)
                 return sd_bus_error_setf(error, HWSEC_ERROR_NO_DEVICE, "This host has no %s (needs Linux 6.18 and a PSP "
                                          "that offers SFS); updates cannot be scheduled.", SFS_DEVICE_PATH);
@@ -390,7 +408,7 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
         if (a->running && nb <= now)
                 return sd_bus_error_setf(error, HWSEC_ERROR_BUSY, "An update is running (job %u); try again when it has "
                                          "finished, or schedule this one for later.", a->running->id);
-        if (a->jobs.n_jobs >= JOBS_MAX_PENDING)
+        if (schedule_check_capacity(a->jobs.n_jobs) != SCHEDULE_OK)
                 return sd_bus_error_setf(error, HWSEC_ERROR_BUSY, "%u jobs are already pending; cancel some first.",
                                          JOBS_MAX_PENDING);
 
@@ -412,7 +430,8 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
         j->created_usec = now;
         r = firmware_schedule(a, j);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "The job could not be saved, so it was not scheduled: %m");
+                return sd_bus_error_setf(error, HWSEC_ERROR_IO, "The job could not be saved in %s (%s), so it was not "
+                                         "scheduled; make room there and try again.", paths_state_dir(), strerror(-r));
         path = bus_firmware_job_path(j->id);
         TAKE_PTR(j);
         if (!path)
@@ -502,7 +521,7 @@ static int job_property(sd_bus *bus, const char *path, const char *interface, co
 static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         FirmwareArea *a = userdata;
         Job *j = job_from_path(a, sd_bus_message_get_path(msg));
-        int r;
+        int marker, r;
 
         if (!j)
                 return sd_bus_error_setf(error, HWSEC_ERROR_NOT_FOUND, "No such firmware job.");
@@ -519,9 +538,18 @@ static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r == 0)
                 return 1;
 
-        r = firmware_job_cancel(a, j);
+        r = firmware_job_cancel(a, j, &marker);
+        if (r < 0 && marker >= 0)
+                return sd_bus_error_setf(error, HWSEC_ERROR_IO, "Job %u could not be cancelled: the state file in %s could "
+                                         "not be written (%s). It stays scheduled there, but hwsecd will not start it, "
+                                         "and the next start of hwsecd cancels it. Make room there and call Cancel "
+                                         "again.", j->id, paths_state_dir(), strerror(-r));
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "The job was cancelled but the state file could not be written: %m");
+                return sd_bus_error_setf(error, HWSEC_ERROR_IO, "Job %u could not be cancelled: the state file in %s could "
+                                         "not be written (%s), nor a note of the cancellation (%s). It stays scheduled; "
+                                         "this hwsecd will not start it, but if hwsecd restarts before the state can be "
+                                         "written, it will. Make room there and call Cancel again.", j->id,
+                                         paths_state_dir(), strerror(-r), strerror(-marker));
         return sd_bus_reply_method_return(msg, NULL);
 }
 

@@ -17,6 +17,11 @@
 #define FIRMWARE_JOB_PREFIX "/org/hwsecd1/firmware/job"
 #define FIRMWARE_JOB_IFACE "org.hwsecd1.FirmwareJob"
 
+/* Files in the state directory: an empty one per cancellation state.json could not take, and
+ * the text of job entries the loader dropped. */
+#define FIRMWARE_CANCEL_PREFIX "firmware-cancel-"
+#define FIRMWARE_DROPPED_PREFIX "firmware-dropped-"
+
 /* What the worker thread hands back. */
 typedef struct FirmwareWork {
         char payload[SFS_PAYLOAD_NAME_SIZE];
@@ -49,13 +54,17 @@ struct FirmwareArea {
         int worker_fd;                  /* eventfd the worker signals */
         sd_event_source *worker_source;
         FirmwareWork work;
+        bool have_markers;              /* cancel markers may exist in the state directory */
         bool shutting_down;
 };
 
 /* firmware-daemon.c */
 int firmware_save(FirmwareArea *a);
 void firmware_dispatch(FirmwareArea *a);
-int firmware_job_cancel(FirmwareArea *a, Job *j);
+/* 0, or a negative errno when the cancellation could not be saved: then the job stays scheduled
+ * but this process never starts it, and *ret_marker_error says whether the marker that makes the
+ * next start cancel it could be written (0) or not. */
+int firmware_job_cancel(FirmwareArea *a, Job *j, int *ret_marker_error);
 int firmware_schedule(FirmwareArea *a, Job *j);
 uint64_t firmware_now(void);
 void firmware_log_staged(FirmwareArea *a, const PayloadInfo *p, bool already);

@@ -39,6 +39,8 @@ PayloadError payload_name_check(const char *name, size_t size) {
                 return PAYLOAD_NAME_BAD_CHAR;
         if (dots_only && size <= 2)
                 return PAYLOAD_NAME_DOTS;
+        if (size >= strlen(PAYLOAD_STAGE_PREFIX) && strneq(name, PAYLOAD_STAGE_PREFIX, strlen(PAYLOAD_STAGE_PREFIX)))
+                return PAYLOAD_NAME_RESERVED;
         return PAYLOAD_OK;
 }
 
@@ -51,6 +53,8 @@ static const char * const payload_error_table[_PAYLOAD_ERROR_MAX] = {
         [PAYLOAD_NAME_SLASH] = "the package name contains '/'; it must be a single file name",
         [PAYLOAD_NAME_DOTS] = "the package name may not be '.' or '..'",
         [PAYLOAD_NAME_BAD_CHAR] = "the package name may contain only letters, digits, '.', '_' and '-'",
+        [PAYLOAD_NAME_RESERVED] = "names starting with \"" PAYLOAD_STAGE_PREFIX "\" are reserved for hwsecd's "
+                                  "temporary files",
         [PAYLOAD_NOT_FOUND] = "no such package in the firmware directory",
         [PAYLOAD_SYMLINK] = "the package is a symbolic link; it must be a regular file",
         [PAYLOAD_NOT_REGULAR] = "the package is not a regular file",

@@ -5,7 +5,8 @@
  * optional sha256 allow-list ([Firmware] AllowedSha256=).
  *
  * A name is one path component of letters, digits, '.', '_' and '-', 1..63 bytes, not "." or
- * "..". The file is <firmware dir>/amd/<name>, opened with openat(O_NOFOLLOW) on the directory,
+ * "..", and not starting with PAYLOAD_STAGE_PREFIX (hwsecd's own temporary files, removed at start).
+ * The file is <firmware dir>/amd/<name>, opened with openat(O_NOFOLLOW) on the directory,
  * a regular file of at most SFS_MAX_PAYLOAD_FILE_SIZE (2 MiB - 4 KiB = 2 093 056) bytes: the
  * kernel rounds file size + 4 KiB up to 64 KiB and refuses more than 2 MiB. */
 
@@ -26,6 +27,7 @@ typedef enum PayloadError {
         PAYLOAD_NAME_SLASH,
         PAYLOAD_NAME_DOTS,
         PAYLOAD_NAME_BAD_CHAR,
+        PAYLOAD_NAME_RESERVED,
         PAYLOAD_NOT_FOUND,
         PAYLOAD_SYMLINK,
         PAYLOAD_NOT_REGULAR,
