@@ -3,7 +3,6 @@
  * /org/hwsecd1/firmware/job/N. */
 
 #include <ctype.h>
-#include <sys/stat.h>
 
 #include "bus-errors.h"
 #include "bus-util.h"
@@ -227,7 +226,7 @@ static int property_get_windows(sd_bus *bus, const char *path, const char *inter
 
 /* ---- org.hwsecd1.Firmware methods ---- */
 
-static int payload_error_to_bus(sd_bus_error *error, PayloadError e, const char *name, int err) {
+int bus_firmware_payload_error(sd_bus_error *error, PayloadError e, const char *name, int err) {
         const char *what = payload_error_to_string(e);
 
         switch (e) {
@@ -262,11 +261,8 @@ static int method_stage_package(sd_bus_message *msg, void *userdata, sd_bus_erro
         FirmwareArea *a = userdata;
         const char *name;
         char shown[80];
-        PayloadInfo info;
         PayloadError e;
-        struct stat st;
-        bool already;
-        int fd, err, r;
+        int fd, r;
 
         r = sd_bus_message_read(msg, "hs", &fd, &name);
         if (r < 0)
@@ -274,14 +270,7 @@ static int method_stage_package(sd_bus_message *msg, void *userdata, sd_bus_erro
         safe_name(name, shown);
         e = payload_name_check(name, strlen(name));
         if (e != PAYLOAD_OK)
-                return payload_error_to_bus(error, e, shown, 0);
-        if (fstat(fd, &st) < 0)
-                return sd_bus_error_setf(error, HWSEC_ERROR_IO, "The file descriptor could not be examined: %s.",
-                                         strerror(errno));
-        if (!S_ISREG(st.st_mode))
-                return payload_error_to_bus(error, PAYLOAD_NOT_REGULAR, shown, 0);
-        if ((uint64_t) st.st_size > SFS_MAX_PAYLOAD_FILE_SIZE)
-                return payload_error_to_bus(error, PAYLOAD_TOO_LARGE, shown, 0);
+                return bus_firmware_payload_error(error, e, shown, 0);
         if (a->allow_error)
                 return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "%s.", a->allow_error);
         if (a->running && streq(a->running->payload, name))
@@ -294,11 +283,8 @@ static int method_stage_package(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (r == 0)
                 return 1;
 
-        e = payload_stage(paths_firmware_dir(), name, fd, a->allow, &info, &already, &err);
-        if (e != PAYLOAD_OK)
-                return payload_error_to_bus(error, e, name, err);
-        firmware_log_staged(a, &info, already);
-        return sd_bus_reply_method_return(msg, "s", info.sha256);
+        /* Nothing here touches the caller's file: it may never answer (see firmware-stage.c). */
+        return firmware_stage_start(a, msg, fd, name, error);
 }
 
 static int read_options(sd_bus_message *msg, bool *ret_window, const char **ret_sha, json_object **ret_opts,
@@ -389,7 +375,7 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
         safe_name(name, shown);
         e = payload_name_check(name, strlen(name));
         if (e != PAYLOAD_OK)
-                return payload_error_to_bus(error, e, shown, 0);
+                return bus_firmware_payload_error(error, e, shown, 0);
 
         r = schedule_times(a, nb, na, window, now, &nb, &na, error);
         if (r < 0)
@@ -401,7 +387,7 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
                 return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "%s.", a->allow_error);
         e = payload_inspect(paths_firmware_dir(), name, a->allow, &info, &err);
         if (e != PAYLOAD_OK)
-                return payload_error_to_bus(error, e, name, err);
+                return bus_firmware_payload_error(error, e, name, err);
         if (want_sha && !streq(want_sha, info.sha256))
                 return sd_bus_error_setf(error, HWSEC_ERROR_CONFLICT, "Package \"%s\" has sha256 %s, not the expected %s.",
                                          name, info.sha256, want_sha);

@@ -703,6 +703,7 @@ void firmware_area_free(Manager *m) {
         if (!a)
                 return;
         a->shutting_down = true;
+        firmware_stage_free_all(a);
         if (a->worker_active) {
                 /* Never abandon an update half-way: wait for the PSP's answer and record it. */
                 log_notice("Waiting for the running firmware update (job %u) to finish before exiting.",

@@ -70,5 +70,13 @@ PayloadError payload_inspect(const char *firmware_dir, const char *name, char * 
 PayloadError payload_stage(const char *firmware_dir, const char *name, int src_fd, char * const *allow,
                            PayloadInfo *ret, bool *ret_already, int *ret_errno);
 
+/* The two halves of payload_stage(). payload_read_fd() is the only one that touches the caller's
+ * file: fstat, regular file of at most the maximum size, read (at most that many bytes plus one)
+ * and hash, allow-list. It may block for as long as the file's filesystem does, so hwsecd runs
+ * it off the event loop. payload_stage_data() writes what was read (info->size bytes of data). */
+PayloadError payload_read_fd(int fd, char * const *allow, PayloadInfo *ret, uint8_t **ret_data, int *ret_errno);
+PayloadError payload_stage_data(const char *firmware_dir, const char *name, const PayloadInfo *info,
+                                const uint8_t *data, bool *ret_already, int *ret_errno);
+
 /* Removes temp files a killed stage left behind. Returns how many were removed. */
 int payload_cleanup_stale(const char *firmware_dir);
