@@ -1,8 +1,14 @@
 """Helpers shared by the firmware integration tests."""
 
+import ctypes
+import errno
 import hashlib
 import json
 import os
+import stat
+import struct
+import subprocess
+import threading
 import time
 
 import dbus
@@ -107,3 +113,121 @@ class SignalWatcher:
 
     def close(self):
         self.conn.close_sync(None)
+
+
+# ---- a FUSE file that stops answering ----
+
+# A one-file FUSE filesystem that stops answering on request, spoken straight over /dev/fuse
+# (no libfuse): enough to open <mountpoint>/pkg and then make fstat()/read() on it hang, the way a
+# dead network or FUSE filesystem does. Root only (tests run as root).
+#
+#     with HangingFuse(path, data) as fs:
+#         fd = os.open(fs.file, os.O_RDONLY)
+#         fs.hang = True          # from now on GETATTR and READ of the file get no answer
+#         ...                     # leaving the with block aborts the connection: waiters get ENOTCONN
+
+FUSE_LOOKUP, FUSE_FORGET, FUSE_GETATTR, FUSE_OPEN, FUSE_READ = 1, 2, 3, 14, 15
+FUSE_RELEASE, FUSE_FLUSH, FUSE_INIT, FUSE_INTERRUPT, FUSE_DESTROY, FUSE_BATCH_FORGET = 18, 25, 26, 36, 38, 42
+IN_HEADER = struct.Struct('<IIQQIIIHH')        # len, opcode, unique, nodeid, uid, gid, pid, extlen, pad
+OUT_HEADER = struct.Struct('<IiQ')             # len, error, unique
+ROOT, FILE = 1, 2
+NO_REPLY = (FUSE_FORGET, FUSE_BATCH_FORGET, FUSE_INTERRUPT)
+
+
+def attr(ino, mode, size):
+    # ino size blocks atime mtime ctime atimensec mtimensec ctimensec mode nlink uid gid rdev blksize flags
+    return struct.pack('<QQQQQQIIIIIIIIII', ino, size, (size + 511) // 512, 0, 0, 0, 0, 0, 0, mode, 1, 0, 0, 0,
+                       4096, 0)
+
+
+class HangingFuse:
+    def __init__(self, mountpoint, data, name='pkg'):
+        self.mountpoint = mountpoint
+        self.data = data
+        self.name = name.encode()
+        self.file = mountpoint / name
+        self.hang = False
+        self.held = []              # unique ids of requests left unanswered
+        self.fd = -1
+        self.conn = None
+        self.thread = None
+
+    def __enter__(self):
+        self.mountpoint.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open('/dev/fuse', os.O_RDWR | os.O_CLOEXEC)
+        libc = ctypes.CDLL(None, use_errno=True)
+        opts = f'fd={self.fd},rootmode=40000,user_id=0,group_id=0,allow_other'.encode()
+        if libc.mount(b'hwsec-fusehang', str(self.mountpoint).encode(), b'fuse', 0, opts) != 0:
+            e = ctypes.get_errno()
+            os.close(self.fd)
+            raise OSError(e, f'mount fuse on {self.mountpoint}: {os.strerror(e)}')
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        # The connection's number in fusectl is the minor of the mount's device.
+        self.conn = os.minor(os.stat(self.mountpoint).st_dev)
+        return self
+
+    def __exit__(self, *exc):
+        self.abort()
+        subprocess.run(['umount', '-l', str(self.mountpoint)], check=False)
+        self.thread.join(10)
+        fd, self.fd = self.fd, -1
+        os.close(fd)
+
+    def abort(self):
+        """Fails every waiting request with ENOTCONN (through fusectl, mounted if needed)."""
+        conns = '/sys/fs/fuse/connections'
+        if not os.path.exists(os.path.join(conns, str(self.conn))):
+            subprocess.run(['mount', '-t', 'fusectl', 'none', conns], check=False)
+        with open(os.path.join(conns, str(self.conn), 'abort'), 'w') as f:
+            f.write('1')
+
+    def _reply(self, unique, error=0, payload=b''):
+        try:
+            os.write(self.fd, OUT_HEADER.pack(OUT_HEADER.size + len(payload), -error, unique) + payload)
+        except OSError as e:
+            if e.errno not in (errno.ENOENT, errno.ENODEV, errno.EBADF):
+                raise
+
+    def _serve(self):
+        while True:
+            try:
+                buf = os.read(self.fd, 1 << 21)
+            except OSError:
+                return          # aborted
+            _len, op, unique, node, *_ = IN_HEADER.unpack_from(buf)
+            body = buf[IN_HEADER.size:]
+            if op in NO_REPLY:
+                continue
+            if self.hang and node == FILE and op in (FUSE_GETATTR, FUSE_READ):
+                self.held.append(unique)
+                continue
+            self._handle(op, unique, node, body)
+
+    def _handle(self, op, unique, node, body):
+        file_attr = attr(FILE, stat.S_IFREG | 0o644, len(self.data))
+        if op == FUSE_INIT:
+            major, minor, readahead, flags = struct.unpack_from('<IIII', body)
+            # major minor max_readahead flags max_background congestion max_write time_gran max_pages
+            # map_alignment flags2 unused[7]
+            self._reply(unique, 0, struct.pack('<IIIIHHIIHHI28x', 7, 31, readahead, 0, 16, 12, 1 << 20, 1, 256, 0, 0))
+        elif op == FUSE_LOOKUP:
+            if node == ROOT and body.rstrip(b'\0') == self.name:
+                # attributes never cached, so every fstat asks again
+                self._reply(unique, 0, struct.pack('<QQQQII', FILE, 0, 0, 0, 0, 0) + file_attr)
+            else:
+                self._reply(unique, errno.ENOENT)
+        elif op == FUSE_GETATTR:
+            a = attr(ROOT, stat.S_IFDIR | 0o755, 0) if node == ROOT else file_attr
+            self._reply(unique, 0, struct.pack('<QII', 0, 0, 0) + a)
+        elif op == FUSE_OPEN:
+            self._reply(unique, 0, struct.pack('<QII', 1, 0, 0))
+        elif op == FUSE_READ:
+            _fh, offset, size = struct.unpack_from('<QQI', body)
+            self._reply(unique, 0, self.data[offset:offset + size])
+        elif op in (FUSE_RELEASE, FUSE_FLUSH):
+            self._reply(unique, 0)
+        elif op == FUSE_DESTROY:
+            self._reply(unique, 0)
+        else:
+            self._reply(unique, errno.ENOSYS)

@@ -8,14 +8,15 @@ import contextlib
 import json
 import os
 import subprocess
+import threading
 import time
 
 import dbus
 import pytest
 
 from conftest import scaled
-from fwutil import (ALL_ACTIONS, FW, FW_IFACE, JOB_IFACE, amd_listing, dbus_error, job_state, now_usec, schedule,
-                    stage_file, state_doc, wait_for)
+from fwutil import (ALL_ACTIONS, FW, FW_IFACE, JOB_IFACE, HangingFuse, amd_listing, dbus_error, job_state, now_usec,
+                    schedule, stage_file, state_doc, wait_for)
 
 PKG = b'hostile test package\n' * 32
 IO_ERROR = 'org.hwsecd1.Error.IOError'
@@ -230,4 +231,84 @@ def test_staging_prefix_is_reserved(host, bus, polkit, daemon):
     stage_file(host, name, PKG)
     expect_error(INVALID, schedule, d, name)
     assert list(d.get(FW, FW_IFACE, 'Jobs')) == []
+    d.stop()
+
+
+# ---- 4. the caller's file never blocks the event loop ----
+
+class StageCall(threading.Thread):
+    """StagePackage on a connection of its own, so the test can talk to hwsecd meanwhile."""
+
+    def __init__(self, bus, fd, name):
+        super().__init__(daemon=True)
+        self.bus, self.fd, self.name = bus, fd, name
+        self.error = self.result = None
+
+    def run(self):
+        conn = dbus.bus.BusConnection(self.bus.address)
+        msg = dbus.lowlevel.MethodCallMessage('org.hwsecd1', FW, FW_IFACE, 'StagePackage')
+        msg.append(dbus.types.UnixFd(self.fd), self.name, signature='hs')
+        try:
+            self.result = conn.send_message_with_reply_and_block(msg, scaled(120)).get_args_list()
+        except dbus.DBusException as e:
+            self.error = e
+        finally:
+            conn.close()
+
+
+def assert_responsive(d):
+    """Peer.Ping and Describe answer within 5 s (scaled): the event loop is free."""
+    d.call('/org/hwsecd1', 'org.freedesktop.DBus.Peer', 'Ping', timeout=5)
+    assert json.loads(str(d.call('/org/hwsecd1', 'org.hwsecd1.Manager', 'Describe', timeout=5)[0]))['firmware']
+
+
+def test_stage_from_a_file_that_never_answers(host, bus, polkit, daemon):
+    """Catches: StagePackage fstat()ing and reading the caller's fd on the event loop, where an fd
+    on a FUSE file whose getattr never answers froze hwsecd (Ping and Describe: NoReply).
+
+    Checks: while hwsecd's GETATTR on the file is held unanswered, Peer.Ping and Describe
+    answer within 5 s (scaled); the call ends with org.hwsecd1.Error.IOError when the 20 s
+    read timeout passes; nothing is staged, also after the file answers (connection aborted)."""
+    polkit.allow(*ALL_ACTIONS)
+    d = daemon(host)
+    before = amd_listing(host)
+    with HangingFuse(host.root / 'fuse', PKG) as fs:
+        fd = os.open(fs.file, os.O_RDONLY)
+        try:
+            fs.hang = True
+            call = StageCall(bus, fd, 'fuse.sbin')
+            call.start()
+            wait_for(lambda: fs.held, 30, 'hwsecd to ask the FUSE file for its attributes')
+            assert_responsive(d)
+            call.join(scaled(60))
+            assert not call.is_alive(), 'StagePackage did not end'
+            assert call.error is not None and dbus_error(call.error) == IO_ERROR, (call.result, call.error)
+        finally:
+            os.close(fd)
+    time.sleep(scaled(0.5))
+    assert_responsive(d)
+    assert amd_listing(host) == before
+    d.stop()
+
+
+def test_stage_from_a_fifo_is_refused_promptly(host, bus, polkit, daemon):
+    """Catches: a FIFO fd (its writer open, never writing) being read, which would wait for ever.
+
+    Checks: org.hwsecd1.Error.InvalidArgument well before the 20 s read timeout (within 10 s,
+    scaled), Ping answers afterwards, nothing is staged."""
+    polkit.allow(*ALL_ACTIONS)
+    d = daemon(host)
+    before = amd_listing(host)
+    fifo = host.root / 'fifo'
+    os.mkfifo(fifo)
+    rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    wfd = os.open(fifo, os.O_WRONLY)
+    try:
+        expect_error(INVALID, d.call, FW, FW_IFACE, 'StagePackage', dbus.types.UnixFd(rfd), 'fifo.sbin',
+                     signature='hs', timeout=10)
+    finally:
+        os.close(wfd)
+        os.close(rfd)
+    assert_responsive(d)
+    assert amd_listing(host) == before
     d.stop()
