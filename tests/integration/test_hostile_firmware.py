@@ -275,10 +275,10 @@ def test_stage_from_a_file_that_never_answers(host, bus, polkit, daemon):
     with HangingFuse(host.root / 'fuse', PKG) as fs:
         fd = os.open(fs.file, os.O_RDONLY)
         try:
-            fs.hang = True
+            fs.hang(d.proc.pid)
             call = StageCall(bus, fd, 'fuse.sbin')
             call.start()
-            wait_for(lambda: fs.held, 30, 'hwsecd to ask the FUSE file for its attributes')
+            wait_for(lambda: fs.held() > 0, 30, 'hwsecd to ask the FUSE file for its attributes')
             assert_responsive(d)
             call.join(scaled(60))
             assert not call.is_alive(), 'StagePackage did not end'
