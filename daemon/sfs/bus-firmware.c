@@ -416,8 +416,9 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
         j->created_usec = now;
         r = firmware_schedule(a, j);
         if (r < 0)
-                return sd_bus_error_setf(error, HWSEC_ERROR_IO, "The job could not be saved in %s (%s), so it was not "
-                                         "scheduled; make room there and try again.", paths_state_dir(), strerror(-r));
+                return sd_bus_error_setf(error, HWSEC_ERROR_IO, "The job could not be saved, so it was not scheduled: "
+                                         "the state file in %s could not be written (%s); make room there and try "
+                                         "again.", paths_state_dir(), strerror(-r));
         path = bus_firmware_job_path(j->id);
         TAKE_PTR(j);
         if (!path)

@@ -653,6 +653,7 @@ def test_unsaveable_job_is_not_acknowledged(host, bus, polkit, daemon):
     stage_file(host, 'pkg', PKG)
     with pytest.raises(dbus.DBusException) as e:
         schedule(d, 'pkg', now_usec() + 3600 * 10**6)
+    assert dbus_error(e.value) == 'org.hwsecd1.Error.IOError'
     assert 'could not be saved, so it was not scheduled' in str(e.value)
     assert d.get(FW, FW_IFACE, 'Jobs') == []
     assert d.running()
