@@ -2,7 +2,7 @@
 /* org.hwsecd1.Firmware at /org/hwsecd1/firmware and org.hwsecd1.FirmwareJob at
  * /org/hwsecd1/firmware/job/N. */
 
-#include <sys/stat.h>
+#include <ctype.h>
 
 #include "bus-errors.h"
 #include "bus-util.h"
@@ -11,9 +11,8 @@
 #include "log.h"
 #include "paths.h"
 #include "polkit.h"
+#include "schedule.h"
 #include "state.h"
-
-#define MAX_NOT_BEFORE_AHEAD_USEC (UINT64_C(366) * 24 * 3600 * USEC_PER_SEC)
 
 char *bus_firmware_job_path(uint32_t id) {
         char *p = NULL;
@@ -227,7 +226,7 @@ static int property_get_windows(sd_bus *bus, const char *path, const char *inter
 
 /* ---- org.hwsecd1.Firmware methods ---- */
 
-static int payload_error_to_bus(sd_bus_error *error, PayloadError e, const char *name, int err) {
+int bus_firmware_payload_error(sd_bus_error *error, PayloadError e, const char *name, int err) {
         const char *what = payload_error_to_string(e);
 
         switch (e) {
@@ -262,11 +261,8 @@ static int method_stage_package(sd_bus_message *msg, void *userdata, sd_bus_erro
         FirmwareArea *a = userdata;
         const char *name;
         char shown[80];
-        PayloadInfo info;
         PayloadError e;
-        struct stat st;
-        bool already;
-        int fd, err, r;
+        int fd, r;
 
         r = sd_bus_message_read(msg, "hs", &fd, &name);
         if (r < 0)
@@ -274,14 +270,7 @@ static int method_stage_package(sd_bus_message *msg, void *userdata, sd_bus_erro
         safe_name(name, shown);
         e = payload_name_check(name, strlen(name));
         if (e != PAYLOAD_OK)
-                return payload_error_to_bus(error, e, shown, 0);
-        if (fstat(fd, &st) < 0)
-                return sd_bus_error_setf(error, HWSEC_ERROR_IO, "The file descriptor could not be examined: %s.",
-                                         strerror(errno));
-        if (!S_ISREG(st.st_mode))
-                return payload_error_to_bus(error, PAYLOAD_NOT_REGULAR, shown, 0);
-        if ((uint64_t) st.st_size > SFS_MAX_PAYLOAD_FILE_SIZE)
-                return payload_error_to_bus(error, PAYLOAD_TOO_LARGE, shown, 0);
+                return bus_firmware_payload_error(error, e, shown, 0);
         if (a->allow_error)
                 return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "%s.", a->allow_error);
         if (a->running && streq(a->running->payload, name))
@@ -294,11 +283,8 @@ static int method_stage_package(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (r == 0)
                 return 1;
 
-        e = payload_stage(paths_firmware_dir(), name, fd, a->allow, &info, &already, &err);
-        if (e != PAYLOAD_OK)
-                return payload_error_to_bus(error, e, name, err);
-        firmware_log_staged(a, &info, already);
-        return sd_bus_reply_method_return(msg, "s", info.sha256);
+        /* Nothing here touches the caller's file: it may never answer (see firmware-stage.c). */
+        return firmware_stage_start(a, msg, fd, name, error);
 }
 
 static int read_options(sd_bus_message *msg, bool *ret_window, const char **ret_sha, json_object **ret_opts,
@@ -330,6 +316,43 @@ static int read_options(sd_bus_message *msg, bool *ret_window, const char **ret_
         return 0;
 }
 
+/* The time rules are in schedule.c; this maps their answers to D-Bus errors. */
+static int schedule_times(FirmwareArea *a, uint64_t nb, uint64_t na, bool window, uint64_t now, uint64_t *ret_nb,
+                          uint64_t *ret_na, sd_bus_error *error) {
+        ScheduleRequest req = {
+                .not_before_usec = nb, .not_after_usec = na, .window = window, .now_usec = now,
+                .windows = a->windows, .n_windows = a->n_windows,
+        };
+        ScheduleError e;
+        int r;
+
+        e = schedule_check_times(&req, ret_nb, ret_na, &r);
+        switch (e) {
+        case SCHEDULE_OK:
+                return 0;
+        case SCHEDULE_NO_WINDOW:
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                         "No maintenance window is configured; add [Firmware] MaintenanceWindow= "
+                                         "to hwsecd.conf (see docs/firmware.md) or give a time.");
+        case SCHEDULE_WINDOW_FAILED:
+                return bus_error_set_errnof_host(error, r, "The next maintenance window could not be computed: %m");
+        case SCHEDULE_OUT_OF_RANGE:
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "Times must be at most %llu "
+                                         "(9999-12-31T23:59:59Z in µs since the epoch); not_before_usec=%llu, "
+                                         "not_after_usec=%llu. Use 0 for no deadline.",
+                                         (unsigned long long) JOB_USEC_MAX, (unsigned long long) nb,
+                                         (unsigned long long) na);
+        case SCHEDULE_DEADLINE_PASSED:
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                         "The deadline (not_after_usec=%llu) has already passed.", (unsigned long long) na);
+        default: {
+                const char *what = schedule_error_to_string(e);
+                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "%c%s.", toupper((unsigned char) what[0]),
+                                         what + 1);
+        }
+        }
+}
+
 static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(json_object_putp) json_object *opts = NULL;
         _cleanup_(job_freep) Job *j = NULL;
@@ -352,30 +375,11 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
         safe_name(name, shown);
         e = payload_name_check(name, strlen(name));
         if (e != PAYLOAD_OK)
-                return payload_error_to_bus(error, e, shown, 0);
+                return bus_firmware_payload_error(error, e, shown, 0);
 
-        if (window) {
-                if (nb != 0 || na != 0)
-                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
-                                                 "Give either times or the Window option, not both.");
-                r = window_next(a->windows, a->n_windows, now, &nb, &na);
-                if (r == -ENOENT)
-                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
-                                                 "No maintenance window is configured; add [Firmware] MaintenanceWindow= "
-                                                 "to hwsecd.conf (see docs/firmware.md) or give a time.");
-                if (r < 0)
-                        return bus_error_set_errnof_host(error, r, "The next maintenance window could not be computed: %m");
-        } else {
-                if (na != 0 && na <= now)
-                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
-                                                 "The deadline (not_after_usec=%llu) has already passed.", (unsigned long long) na);
-                if (na != 0 && nb != 0 && na <= nb)
-                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
-                                                 "The deadline must be after the start time.");
-                if (nb > now + MAX_NOT_BEFORE_AHEAD_USEC)
-                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
-                                                 "The start time is more than a year ahead.");
-        }
+        r = schedule_times(a, nb, na, window, now, &nb, &na, error);
+        if (r < 0)
+                return r;
         if (!a->present)
                 return sd_bus_error_setf(error, HWSEC_ERROR_NO_DEVICE, "This host has no %s (needs Linux 6.18 and a PSP "
                                          "that offers SFS); updates cannot be scheduled.", SFS_DEVICE_PATH);
@@ -383,14 +387,14 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
                 return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "%s.", a->allow_error);
         e = payload_inspect(paths_firmware_dir(), name, a->allow, &info, &err);
         if (e != PAYLOAD_OK)
-                return payload_error_to_bus(error, e, name, err);
+                return bus_firmware_payload_error(error, e, name, err);
         if (want_sha && !streq(want_sha, info.sha256))
                 return sd_bus_error_setf(error, HWSEC_ERROR_CONFLICT, "Package \"%s\" has sha256 %s, not the expected %s.",
                                          name, info.sha256, want_sha);
         if (a->running && nb <= now)
                 return sd_bus_error_setf(error, HWSEC_ERROR_BUSY, "An update is running (job %u); try again when it has "
                                          "finished, or schedule this one for later.", a->running->id);
-        if (a->jobs.n_jobs >= JOBS_MAX_PENDING)
+        if (schedule_check_capacity(a->jobs.n_jobs) != SCHEDULE_OK)
                 return sd_bus_error_setf(error, HWSEC_ERROR_BUSY, "%u jobs are already pending; cancel some first.",
                                          JOBS_MAX_PENDING);
 
@@ -412,7 +416,9 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
         j->created_usec = now;
         r = firmware_schedule(a, j);
         if (r < 0)
-                return bus_error_set_errnof_host(error, r, "The job could not be saved, so it was not scheduled: %m");
+                return sd_bus_error_setf(error, HWSEC_ERROR_IO, "The job could not be saved, so it was not scheduled: "
+                                         "the state file in %s could not be written (%s); make room there and try "
+                                         "again.", paths_state_dir(), strerror(-r));
         path = bus_firmware_job_path(j->id);
         TAKE_PTR(j);
         if (!path)
@@ -502,7 +508,7 @@ static int job_property(sd_bus *bus, const char *path, const char *interface, co
 static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         FirmwareArea *a = userdata;
         Job *j = job_from_path(a, sd_bus_message_get_path(msg));
-        int r;
+        int marker, r;
 
         if (!j)
                 return sd_bus_error_setf(error, HWSEC_ERROR_NOT_FOUND, "No such firmware job.");
@@ -519,9 +525,18 @@ static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r == 0)
                 return 1;
 
-        r = firmware_job_cancel(a, j);
+        r = firmware_job_cancel(a, j, &marker);
+        if (r < 0 && marker >= 0)
+                return sd_bus_error_setf(error, HWSEC_ERROR_IO, "Job %u could not be cancelled: the state file in %s could "
+                                         "not be written (%s). It stays scheduled there, but hwsecd will not start it, "
+                                         "and the next start of hwsecd cancels it. Make room there and call Cancel "
+                                         "again.", j->id, paths_state_dir(), strerror(-r));
         if (r < 0)
-                return bus_error_set_errnof_host(error, r, "The job was cancelled but the state file could not be written: %m");
+                return sd_bus_error_setf(error, HWSEC_ERROR_IO, "Job %u could not be cancelled: the state file in %s could "
+                                         "not be written (%s), nor a note of the cancellation (%s). It stays scheduled; "
+                                         "this hwsecd will not start it, but if hwsecd restarts before the state can be "
+                                         "written, it will. Make room there and call Cancel again.", j->id,
+                                         paths_state_dir(), strerror(-r), strerror(-marker));
         return sd_bus_reply_method_return(msg, NULL);
 }
 

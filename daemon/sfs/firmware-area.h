@@ -17,6 +17,18 @@
 #define FIRMWARE_JOB_PREFIX "/org/hwsecd1/firmware/job"
 #define FIRMWARE_JOB_IFACE "org.hwsecd1.FirmwareJob"
 
+/* Files in the state directory: an empty one per cancellation state.json could not take, and
+ * the text of job entries the loader dropped. */
+#define FIRMWARE_CANCEL_PREFIX "firmware-cancel-"
+#define FIRMWARE_DROPPED_PREFIX "firmware-dropped-"
+
+/* StagePackage reads the caller's file in a thread (firmware-stage.c): it answers within this
+ * time, and at most this many such threads exist at once. */
+#define FIRMWARE_STAGE_TIMEOUT_USEC (UINT64_C(20) * USEC_PER_SEC)
+#define FIRMWARE_STAGE_THREADS_MAX 8U
+
+typedef struct StageWork StageWork;
+
 /* What the worker thread hands back. */
 typedef struct FirmwareWork {
         char payload[SFS_PAYLOAD_NAME_SIZE];
@@ -49,18 +61,29 @@ struct FirmwareArea {
         int worker_fd;                  /* eventfd the worker signals */
         sd_event_source *worker_source;
         FirmwareWork work;
+        StageWork *stages;              /* StagePackage calls waiting for their thread */
+        bool have_markers;              /* cancel markers may exist in the state directory */
         bool shutting_down;
 };
 
 /* firmware-daemon.c */
 int firmware_save(FirmwareArea *a);
 void firmware_dispatch(FirmwareArea *a);
-int firmware_job_cancel(FirmwareArea *a, Job *j);
+/* 0, or a negative errno when the cancellation could not be saved: then the job stays scheduled
+ * but this process never starts it, and *ret_marker_error says whether the marker that makes the
+ * next start cancel it could be written (0) or not. */
+int firmware_job_cancel(FirmwareArea *a, Job *j, int *ret_marker_error);
 int firmware_schedule(FirmwareArea *a, Job *j);
 uint64_t firmware_now(void);
 void firmware_log_staged(FirmwareArea *a, const PayloadInfo *p, bool already);
 
+/* firmware-stage.c */
+/* Takes over the call: returns 1 when the reply will be sent later, or an error now. */
+int firmware_stage_start(FirmwareArea *a, sd_bus_message *msg, int caller_fd, const char *name, sd_bus_error *error);
+void firmware_stage_free_all(FirmwareArea *a);
+
 /* bus-firmware.c */
+int bus_firmware_payload_error(sd_bus_error *error, PayloadError e, const char *name, int err);
 int bus_firmware_register(FirmwareArea *a);
 char *bus_firmware_job_path(uint32_t id);
 void bus_firmware_job_added(FirmwareArea *a, Job *j);

@@ -2,6 +2,7 @@
 /* The firmware (SFS) area: /dev/sfs presence and versions, staged packages, update jobs with
  * their timers, the worker thread that runs the update ioctl, persistence and recovery. */
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/eventfd.h>
@@ -10,10 +11,13 @@
 
 #include "bus-util.h"
 #include "conf.h"
+#include "fileio.h"
 #include "firmware-area.h"
 #include "log.h"
 #include "paths.h"
 #include "state.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 uint64_t firmware_now(void) {
         struct timespec ts;
@@ -136,31 +140,136 @@ int firmware_save(FirmwareArea *a) {
         return manager_save_state(a->m);
 }
 
+/* Keeps the text of the entries the loader dropped in a side file next to the state file, so
+ * that nothing is lost silently. Returns the path, or NULL if it could not be written. */
+static char *firmware_keep_dropped(char **dropped) {
+        _cleanup_free_ char *name = NULL, *path = NULL, *text = NULL;
+        _cleanup_strv_free_ char **l = NULL;
+        char stamp[32];
+        struct tm tm;
+        time_t t = time(NULL);
+        size_t n = 0;
+        int r;
+
+        gmtime_r(&t, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        STRV_FOREACH(d, dropped)
+                n += strlen(*d) + 2;
+        text = malloc(n + 3);
+        if (!text)
+                return NULL;
+        strcpy(text, "[");
+        STRV_FOREACH(d, dropped) {
+                strcat(text, *d);
+                strcat(text, d[1] ? ",\n" : "");
+        }
+        strcat(text, "]\n");
+        for (unsigned i = 0; i < 1000; i++) {
+                name = mfree(name);
+                if ((i == 0 ? asprintf(&name, FIRMWARE_DROPPED_PREFIX "%s.json", stamp)
+                            : asprintf(&name, FIRMWARE_DROPPED_PREFIX "%s.%u.json", stamp, i)) < 0)
+                        return NULL;
+                free(path);
+                path = path_join(paths_state_dir(), name);
+                if (!path)
+                        return NULL;
+                if (access(path, F_OK) < 0 && errno == ENOENT)
+                        break;
+        }
+        r = write_file_atomic(path, text, strlen(text), 0600);
+        if (r < 0) {
+                log_error_errno(r, "Failed to keep the dropped firmware job entries in %s: %m", path);
+                return NULL;
+        }
+        return TAKE_PTR(path);
+}
+
 static int firmware_load_jobs(FirmwareArea *a) {
-        _cleanup_strv_free_ char **problems = NULL;
-        _cleanup_free_ char *aside = NULL;
+        _cleanup_strv_free_ char **problems = NULL, **dropped = NULL;
+        _cleanup_free_ char *kept = NULL;
         json_object *section = NULL;
         int r;
 
         (void) json_object_object_get_ex(a->m->state, "firmware", &section);
-        r = job_list_from_json(section, &a->jobs, &problems);
+        r = job_list_from_json_full(section, &a->jobs, &problems, &dropped);
         if (r == -ENOMEM)
                 return log_oom();
         if (strv_length(problems) == 0)
                 return 0;
 
-        /* Keep the original file for a person to look at before writing the cleaned state. */
-        r = state_set_aside(paths_state_dir(), &aside);
-        STRV_FOREACH(p, problems)
+        /* Only the entries that cannot be trusted are left out; the rest of the file stays. Their
+         * text goes to the journal and to a side file for a person to look at. */
+        STRV_FOREACH(d, dropped)
+                log_struct(LOG_ERR, MESSAGE_ID_STATE_CORRUPT, "State file: dropped firmware job entry: %s", *d);
+        if (dropped)
+                kept = firmware_keep_dropped(dropped);
+        STRV_FOREACH(p, problems) {
                 log_struct(LOG_ERR, MESSAGE_ID_STATE_CORRUPT, "State file: %s", *p);
-        if (r < 0)
-                manager_add_problem(a->m, "The firmware jobs in the state file had %zu problem(s) (first: %s); "
-                                    "the file could not be kept aside: %s", strv_length(problems), problems[0],
-                                    strerror(-r));
-        else
-                manager_add_problem(a->m, "The firmware jobs in the state file had %zu problem(s) (first: %s); "
-                                    "the original file was kept as %s", strv_length(problems), problems[0], aside);
+                if (kept)
+                        manager_add_problem(a->m, "State file: %s; its text was kept in %s", *p, kept);
+                else
+                        manager_add_problem(a->m, "State file: %s; its text is in the journal", *p);
+        }
         return firmware_save(a);
+}
+
+/* ---- cancel markers ---- */
+
+/* A cancellation that state.json could not take is recorded as an empty file (it needs an inode,
+ * not a data block) that the next start applies: the job must never run. */
+static char *cancel_marker_path(uint32_t id) {
+        char name[sizeof(FIRMWARE_CANCEL_PREFIX) + 16];
+
+        snprintf(name, sizeof name, FIRMWARE_CANCEL_PREFIX "%u", id);
+        return path_join(paths_state_dir(), name);
+}
+
+static int cancel_marker_create(uint32_t id) {
+        _cleanup_free_ char *path = cancel_marker_path(id), *dir = NULL;
+        _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
+
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                return -errno;
+        dfd = open(paths_state_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Calls f for each marker's job id. */
+static void cancel_markers_foreach(FirmwareArea *a, void (*f)(FirmwareArea *a, uint32_t id, const char *name)) {
+        _cleanup_(closedirp) DIR *d = opendir(paths_state_dir());
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                uint32_t id;
+
+                if (!strneq(de->d_name, FIRMWARE_CANCEL_PREFIX, strlen(FIRMWARE_CANCEL_PREFIX)) ||
+                    safe_atou32(de->d_name + strlen(FIRMWARE_CANCEL_PREFIX), 10, &id) < 0)
+                        continue;
+                f(a, id, de->d_name);
+        }
+}
+
+static void remove_marker(FirmwareArea *a, uint32_t id, const char *name) {
+        _cleanup_free_ char *p = path_join(paths_state_dir(), name);
+
+        if (p && unlink(p) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Failed to remove %s: %m", p);
+}
+
+/* Once state.json holds what the markers said, they have done their work. Only at start: a job
+ * held at run time stays "scheduled" in state.json until then. */
+static void cancel_markers_clear(FirmwareArea *a) {
+        cancel_markers_foreach(a, remove_marker);
+        a->have_markers = false;
 }
 
 static void log_job_final(Job *j) {
@@ -376,7 +485,7 @@ static void firmware_arm_timer(FirmwareArea *a) {
         if (a->running || a->shutting_down)
                 return;
         for (size_t i = 0; i < a->jobs.n_jobs; i++)
-                if (a->jobs.jobs[i]->state == JOB_SCHEDULED)
+                if (a->jobs.jobs[i]->state == JOB_SCHEDULED && !a->jobs.jobs[i]->cancel_requested)
                         next = MIN(next, MAX(a->jobs.jobs[i]->not_before_usec, (uint64_t) 1));
         if (next == UINT64_MAX)
                 return;
@@ -409,7 +518,7 @@ void firmware_dispatch(FirmwareArea *a) {
                 }
                 for (size_t i = 0; i < a->jobs.n_jobs; i++) {
                         Job *j = a->jobs.jobs[i];
-                        if (j->state != JOB_SCHEDULED || j->not_before_usec > now)
+                        if (j->state != JOB_SCHEDULED || j->cancel_requested || j->not_before_usec > now)
                                 continue;
                         if (!next || j->not_before_usec < next->not_before_usec)
                                 next = j;
@@ -456,15 +565,48 @@ int firmware_schedule(FirmwareArea *a, Job *j) {
         return 0;
 }
 
-int firmware_job_cancel(FirmwareArea *a, Job *j) {
+/* Cancel: the job is written as cancelled before anything is announced. When state.json cannot
+ * be written, the job goes back to "scheduled" (what the file says), is held (this process never
+ * starts it) and an empty marker file makes the next start cancel it. */
+int firmware_job_cancel(FirmwareArea *a, Job *j, int *ret_marker_error) {
+        _cleanup_free_ uint32_t *dropped = NULL;
+        size_t n_dropped = 0;
         int r;
 
+        *ret_marker_error = 0;
+        j->cancel_requested = true;
         j->state = JOB_CANCELLED;
+        j->finished_usec = firmware_now();
         (void) job_set_result(j, "cancelled before it started");
-        firmware_finish(a, j);
-        r = firmware_save(a);
-        bus_firmware_changed(a, "Jobs", NULL);
-        manager_broadcast(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+        r = job_list_finish(&a->jobs, j, &dropped, &n_dropped);
+        if (r >= 0)
+                r = firmware_save(a);
+        if (r >= 0) {
+                log_job_final(j);
+                bus_firmware_job_changed(a, j);
+                for (size_t i = 0; i < n_dropped; i++)
+                        bus_firmware_job_removed(a, dropped[i]);
+                bus_firmware_changed(a, "Jobs", NULL);
+                manager_broadcast(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+                firmware_arm_timer(a);
+                return 0;
+        }
+
+        j->state = JOB_SCHEDULED;
+        j->finished_usec = 0;
+        j->result = mfree(j->result);
+        if (job_list_unfinish(&a->jobs, j) < 0)
+                log_oom();  /* it stays in the history: still never started */
+        for (size_t i = 0; i < n_dropped; i++)
+                bus_firmware_job_removed(a, dropped[i]);
+        if (n_dropped > 0)
+                bus_firmware_changed(a, "Jobs", NULL);
+        *ret_marker_error = cancel_marker_create(j->id);
+        if (*ret_marker_error < 0)
+                log_error_errno(*ret_marker_error, "Failed to record the cancellation of firmware job %u: %m", j->id);
+        log_struct(LOG_WARNING, MESSAGE_ID_FIRMWARE_ERROR, "Firmware job %u could not be cancelled durably (%s); it "
+                   "stays scheduled in the state file and is held: this hwsecd will not start it%s.", j->id,
+                   strerror(-r), *ret_marker_error < 0 ? "" : ", and the next start cancels it");
         firmware_arm_timer(a);
         return r;
 }
@@ -476,6 +618,29 @@ void firmware_log_staged(FirmwareArea *a, const PayloadInfo *p, bool already) {
 }
 
 /* ---- area hooks ---- */
+
+static void apply_marker(FirmwareArea *a, uint32_t id, const char *name) {
+        Job *j = job_list_find(&a->jobs, id);
+
+        a->have_markers = true;
+        if (!j || j->state != JOB_SCHEDULED)
+                return;
+        j->state = JOB_CANCELLED;
+        j->finished_usec = firmware_now();
+        (void) job_set_result(j, "cancelled before it started (the cancellation was asked for while the state file "
+                              "could not be written, and applied at the next start)");
+        log_job_final(j);
+        if (job_list_finish(&a->jobs, j, NULL, NULL) < 0)
+                log_oom();
+}
+
+/* Cancellations recorded by markers (see firmware_job_cancel()) take effect before any job can
+ * start. The markers go once state.json holds the result. */
+static void firmware_apply_markers(FirmwareArea *a) {
+        cancel_markers_foreach(a, apply_marker);
+        if (a->have_markers && firmware_save(a) >= 0)
+                cancel_markers_clear(a);
+}
 
 static void firmware_recover(FirmwareArea *a) {
         uint64_t now = firmware_now();
@@ -508,6 +673,7 @@ int firmware_area_start(Manager *m) {
         r = firmware_load_jobs(a);
         if (r < 0 && r != -ENOMEM)
                 log_warning_errno(r, "Failed to write the cleaned firmware job list: %m");
+        firmware_apply_markers(a);
         firmware_recover(a);
 
         r = payload_cleanup_stale(paths_firmware_dir());
@@ -537,6 +703,7 @@ void firmware_area_free(Manager *m) {
         if (!a)
                 return;
         a->shutting_down = true;
+        firmware_stage_free_all(a);
         if (a->worker_active) {
                 /* Never abandon an update half-way: wait for the PSP's answer and record it. */
                 log_notice("Waiting for the running firmware update (job %u) to finish before exiting.",

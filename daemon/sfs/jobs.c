@@ -170,6 +170,25 @@ int job_list_finish(JobList *l, Job *j, uint32_t **dropped, size_t *n_dropped) {
         return 0;
 }
 
+int job_list_unfinish(JobList *l, Job *j) {
+        size_t i, k;
+
+        for (i = 0; i < l->n_history; i++)
+                if (l->history[i] == j)
+                        break;
+        if (i >= l->n_history)
+                return -ENOENT;
+        if (array_append(&l->jobs, &l->n_jobs, j) < 0)
+                return -ENOMEM;
+        memmove(l->history + i, l->history + i + 1, (l->n_history - i - 1) * sizeof(Job *));
+        l->n_history--;
+        /* Keep id order: move it from the end to its place. */
+        for (k = l->n_jobs - 1; k > 0 && l->jobs[k - 1]->id > j->id; k--)
+                l->jobs[k] = l->jobs[k - 1];
+        l->jobs[k] = j;
+        return 0;
+}
+
 size_t job_list_count_state(const JobList *l, JobState s) {
         size_t n = 0;
         for (size_t i = 0; i < l->n_jobs; i++)
@@ -294,9 +313,6 @@ static int get_string(json_object *o, const char *key, bool required, const char
         return 0;
 }
 
-/* Timestamps must be plausible: not after year 9999. */
-#define USEC_MAX_PLAUSIBLE (UINT64_C(253402300799) * USEC_PER_SEC)
-
 static int versions_from_json(json_object *o, const char *key, JobVersions *v, char **ret_reason) {
         json_object *vo, *b, *a;
         const char *sha;
@@ -389,11 +405,11 @@ int job_from_json(json_object *o, Job **ret, char **ret_reason) {
         if (j->state < 0)
                 return error_message_set(ret_reason, EBADMSG, "field \"state\" has the unknown value \"%s\"", state);
 
-        if ((r = get_u64(o, "not_before_usec", true, USEC_MAX_PLAUSIBLE, &j->not_before_usec, ret_reason)) < 0 ||
-            (r = get_u64(o, "not_after_usec", true, USEC_MAX_PLAUSIBLE, &j->not_after_usec, ret_reason)) < 0 ||
-            (r = get_u64(o, "created_usec", true, USEC_MAX_PLAUSIBLE, &j->created_usec, ret_reason)) < 0 ||
-            (r = get_u64(o, "started_usec", false, USEC_MAX_PLAUSIBLE, &j->started_usec, ret_reason)) < 0 ||
-            (r = get_u64(o, "finished_usec", false, USEC_MAX_PLAUSIBLE, &j->finished_usec, ret_reason)) < 0)
+        if ((r = get_u64(o, "not_before_usec", true, JOB_USEC_MAX, &j->not_before_usec, ret_reason)) < 0 ||
+            (r = get_u64(o, "not_after_usec", true, JOB_USEC_MAX, &j->not_after_usec, ret_reason)) < 0 ||
+            (r = get_u64(o, "created_usec", true, JOB_USEC_MAX, &j->created_usec, ret_reason)) < 0 ||
+            (r = get_u64(o, "started_usec", false, JOB_USEC_MAX, &j->started_usec, ret_reason)) < 0 ||
+            (r = get_u64(o, "finished_usec", false, JOB_USEC_MAX, &j->finished_usec, ret_reason)) < 0)
                 return r;
         if (j->not_after_usec != 0 && j->not_after_usec < j->not_before_usec)
                 return error_message_set(ret_reason, EBADMSG, "%s", "the deadline is before the start time");
@@ -453,51 +469,84 @@ static int add_problem(char ***problems, const char *fmt, ...) {
         return r < 0 ? r : 0;
 }
 
-static void note_raw_id(json_object *o, uint64_t *max_seen) {
+/* The id of a raw entry, 0 if it has none that could be a job id. */
+static uint64_t raw_id(json_object *o) {
         json_object *v;
         int64_t x;
 
-        /* Ids of entries set aside are not handed out again either. */
         if (json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, "id", &v) &&
             json_object_is_type(v, json_type_int)) {
                 x = json_object_get_int64(v);
                 if (x > 0 && x < (int64_t) UINT32_MAX - 1)
-                        *max_seen = MAX(*max_seen, (uint64_t) x);
+                        return (uint64_t) x;
         }
+        return 0;
+}
+
+static int keep_dropped(char ***dropped, json_object *o) {
+        const char *text;
+
+        if (!dropped)
+                return 0;
+        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        return strv_extend(dropped, text ?: "null");
+}
+
+static int drop_entry(char ***problems, char ***dropped, json_object *o, const char *key, size_t i, const char *why) {
+        uint64_t id = raw_id(o);
+        int r;
+
+        if (id > 0)
+                r = add_problem(problems, "firmware.%s[%zu] (job %llu) was dropped: %s", key, i,
+                                (unsigned long long) id, why);
+        else
+                r = add_problem(problems, "firmware.%s[%zu] (no usable job id) was dropped: %s", key, i, why);
+        if (r < 0)
+                return r;
+        return keep_dropped(dropped, o);
 }
 
 static int load_array(json_object *section, const char *key, bool finished, JobList *l, char ***problems,
-                      uint64_t *max_seen) {
+                      char ***dropped, uint64_t *max_seen) {
         json_object *a;
+        int r;
 
         if (!json_object_object_get_ex(section, key, &a))
                 return 0;
-        if (!json_object_is_type(a, json_type_array))
-                return add_problem(problems, "firmware.%s is not an array; its content was set aside", key);
+        if (!json_object_is_type(a, json_type_array)) {
+                r = add_problem(problems, "firmware.%s is not an array; its content was dropped", key);
+                if (r < 0)
+                        return r;
+                return keep_dropped(dropped, a);
+        }
         for (size_t i = 0; i < json_object_array_length(a); i++) {
+                json_object *o = json_object_array_get_idx(a, i);
                 _cleanup_(job_freep) Job *j = NULL;
                 _cleanup_free_ char *why = NULL;
-                int r;
 
-                note_raw_id(json_object_array_get_idx(a, i), max_seen);
-                r = job_from_json(json_object_array_get_idx(a, i), &j, &why);
+                /* Ids of entries dropped are not handed out again either. */
+                *max_seen = MAX(*max_seen, raw_id(o));
+                r = job_from_json(o, &j, &why);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        r = add_problem(problems, "firmware.%s[%zu] was set aside: %s", key, i, strna(why));
+                        r = drop_entry(problems, dropped, o, key, i, strna(why));
                         if (r < 0)
                                 return r;
                         continue;
                 }
                 if (job_state_is_final(j->state) != finished) {
-                        r = add_problem(problems, "firmware.%s[%zu] (job %u) was set aside: state \"%s\" does not belong in %s",
-                                        key, i, j->id, job_state_to_string(j->state), key);
+                        _cleanup_free_ char *s = NULL;
+                        if (asprintf(&s, "field \"state\" is \"%s\", which does not belong in %s",
+                                     job_state_to_string(j->state), key) < 0)
+                                return -ENOMEM;
+                        r = drop_entry(problems, dropped, o, key, i, s);
                         if (r < 0)
                                 return r;
                         continue;
                 }
                 if (job_list_find(l, j->id)) {
-                        r = add_problem(problems, "firmware.%s[%zu] was set aside: job id %u appears twice", key, i, j->id);
+                        r = drop_entry(problems, dropped, o, key, i, "field \"id\" repeats an earlier entry's id");
                         if (r < 0)
                                 return r;
                         continue;
@@ -512,7 +561,11 @@ static int load_array(json_object *section, const char *key, bool finished, JobL
 }
 
 int job_list_from_json(json_object *section, JobList *ret, char ***ret_problems) {
-        _cleanup_strv_free_ char **problems = NULL;
+        return job_list_from_json_full(section, ret, ret_problems, NULL);
+}
+
+int job_list_from_json_full(json_object *section, JobList *ret, char ***ret_problems, char ***ret_dropped) {
+        _cleanup_strv_free_ char **problems = NULL, **dropped = NULL;
         JobList l = {};
         uint64_t next_id = 1, max_id = 0;
         int r;
@@ -522,9 +575,13 @@ int job_list_from_json(json_object *section, JobList *ret, char ***ret_problems)
         if (!section)
                 return 0;
         if (!json_object_is_type(section, json_type_object)) {
-                r = add_problem(&problems, "the \"firmware\" section of the state file is not an object; it was set aside");
+                r = add_problem(&problems, "the \"firmware\" section of the state file is not an object; it was dropped");
+                if (r >= 0 && ret_dropped)
+                        r = keep_dropped(&dropped, section);
                 if (r < 0)
                         return r;
+                if (ret_dropped)
+                        *ret_dropped = TAKE_PTR(dropped);
                 *ret_problems = TAKE_PTR(problems);
                 return -EBADMSG;
         }
@@ -538,9 +595,9 @@ int job_list_from_json(json_object *section, JobList *ret, char ***ret_problems)
                         next_id = 1;
                 }
         }
-        r = load_array(section, "jobs", false, &l, &problems, &max_id);
+        r = load_array(section, "jobs", false, &l, &problems, ret_dropped ? &dropped : NULL, &max_id);
         if (r >= 0)
-                r = load_array(section, "history", true, &l, &problems, &max_id);
+                r = load_array(section, "history", true, &l, &problems, ret_dropped ? &dropped : NULL, &max_id);
         if (r < 0) {
                 job_list_done(&l);
                 return r;
@@ -562,6 +619,8 @@ int job_list_from_json(json_object *section, JobList *ret, char ***ret_problems)
         l.next_id = (uint32_t) next_id;
         *ret = l;
         *ret_problems = TAKE_PTR(problems);
+        if (ret_dropped)
+                *ret_dropped = TAKE_PTR(dropped);
         return 0;
 }
 

@@ -7,7 +7,8 @@
  *
  * "jobs" holds scheduled and running jobs, "history" finished ones (bounded, oldest dropped).
  * The loader checks every field of every entry; an entry it cannot trust is left out and
- * reported (the caller keeps the original file aside), never silently dropped. */
+ * reported with its job id and the field, and its text is handed back so that the caller can
+ * keep it; the other entries stay. Never a whole section for one bad entry. */
 
 #include <json-c/json.h>
 
@@ -17,6 +18,10 @@
 
 #define JOBS_MAX_PENDING 32U
 #define JOBS_HISTORY_MAX 64U
+
+/* The latest time a job can hold (9999-12-31T23:59:59Z in µs): the loader refuses later ones,
+ * and ScheduleUpdate (schedule.h) refuses them up front, so what is acknowledged loads back. */
+#define JOB_USEC_MAX (UINT64_C(253402300799) * USEC_PER_SEC)
 
 typedef enum JobState {
         JOB_SCHEDULED,
@@ -59,6 +64,7 @@ typedef struct Job {
         uint32_t sfs_status, sfs_extended_status;
         int error;                  /* positive errno of the update ioctl, 0 if none */
         JobVersions before, after;
+        bool cancel_requested;      /* in memory only: never start it (see firmware_job_cancel()) */
 } Job;
 
 typedef struct JobList {
@@ -85,6 +91,9 @@ Job *job_list_find(const JobList *l, uint32_t id);
 /* Moves a job that just reached a final state from jobs to history, dropping the oldest
  * history entries beyond JOBS_HISTORY_MAX. Dropped ids are appended to *dropped (may be NULL). */
 int job_list_finish(JobList *l, Job *j, uint32_t **dropped, size_t *n_dropped);
+/* The reverse of job_list_finish() for the newest history entry j (a change that could not be
+ * saved): back into jobs, in id order. */
+int job_list_unfinish(JobList *l, Job *j);
 size_t job_list_count_state(const JobList *l, JobState s);
 
 json_object *job_to_json(const Job *j);
@@ -94,9 +103,12 @@ json_object *job_list_to_json(const JobList *l);
 
 /* Loads the "firmware" section (NULL or missing is an empty list). Returns 0 with every entry
  * it trusts in *ret. Problems (one sentence each) go to *ret_problems; if there are any, the
- * caller must keep the original file (state_set_aside) before saving. -EBADMSG only when the
+ * caller must keep what was dropped before saving (see job_list_from_json_full()). -EBADMSG only when the
  * section is not an object at all (then *ret is empty and a problem is given too). */
 int job_list_from_json(json_object *section, JobList *ret, char ***ret_problems);
+/* The same, and when ret_dropped is not NULL, the JSON text of every entry left out goes to
+ * *ret_dropped, one string each, so that the caller can keep it (nothing is lost silently). */
+int job_list_from_json_full(json_object *section, JobList *ret, char ***ret_problems, char ***ret_dropped);
 
 /* Applied at start: running -> interrupted, scheduled past their deadline -> expired. Returns
  * the number of jobs changed. now_usec is CLOCK_REALTIME. */

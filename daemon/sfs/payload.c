@@ -39,6 +39,8 @@ PayloadError payload_name_check(const char *name, size_t size) {
                 return PAYLOAD_NAME_BAD_CHAR;
         if (dots_only && size <= 2)
                 return PAYLOAD_NAME_DOTS;
+        if (size >= strlen(PAYLOAD_STAGE_PREFIX) && strneq(name, PAYLOAD_STAGE_PREFIX, strlen(PAYLOAD_STAGE_PREFIX)))
+                return PAYLOAD_NAME_RESERVED;
         return PAYLOAD_OK;
 }
 
@@ -51,6 +53,8 @@ static const char * const payload_error_table[_PAYLOAD_ERROR_MAX] = {
         [PAYLOAD_NAME_SLASH] = "the package name contains '/'; it must be a single file name",
         [PAYLOAD_NAME_DOTS] = "the package name may not be '.' or '..'",
         [PAYLOAD_NAME_BAD_CHAR] = "the package name may contain only letters, digits, '.', '_' and '-'",
+        [PAYLOAD_NAME_RESERVED] = "names starting with \"" PAYLOAD_STAGE_PREFIX "\" are reserved for hwsecd's "
+                                  "temporary files",
         [PAYLOAD_NOT_FOUND] = "no such package in the firmware directory",
         [PAYLOAD_SYMLINK] = "the package is a symbolic link; it must be a regular file",
         [PAYLOAD_NOT_REGULAR] = "the package is not a regular file",
@@ -251,12 +255,17 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
         return 0;
 }
 
-PayloadError payload_stage(const char *firmware_dir, const char *name, int src_fd, char * const *allow,
-                           PayloadInfo *ret, bool *ret_already, int *ret_errno) {
+PayloadError payload_read_fd(int fd, char * const *allow, PayloadInfo *ret, uint8_t **ret_data, int *ret_errno) {
+        *ret_errno = 0;
+        *ret = (PayloadInfo) {};
+        return check_fd(fd, allow, ret, ret_data, ret_errno);
+}
+
+PayloadError payload_stage_data(const char *firmware_dir, const char *name, const PayloadInfo *info,
+                                const uint8_t *data, bool *ret_already, int *ret_errno) {
         _cleanup_close_ int dfd = -EBADF, tfd = -EBADF;
-        _cleanup_free_ uint8_t *data = NULL;
         char tmp[sizeof(PAYLOAD_STAGE_PREFIX) + 16];
-        PayloadInfo info = {}, existing;
+        PayloadInfo existing;
         PayloadError e;
         uint64_t rnd = 0;
         int r;
@@ -266,18 +275,13 @@ PayloadError payload_stage(const char *firmware_dir, const char *name, int src_f
         e = payload_name_check(name, strlen(name));
         if (e != PAYLOAD_OK)
                 return e;
-        e = check_fd(src_fd, allow, &info, &data, ret_errno);
-        if (e != PAYLOAD_OK)
-                return e;
-        strcpy(info.name, name);
 
         /* Same content already there: nothing to do. */
         e = payload_inspect(firmware_dir, name, NULL, &existing, ret_errno);
         if (e == PAYLOAD_OK) {
-                if (!streq(existing.sha256, info.sha256))
+                if (!streq(existing.sha256, info->sha256))
                         return PAYLOAD_EXISTS;
                 *ret_already = true;
-                *ret = info;
                 return PAYLOAD_OK;
         }
         if (e != PAYLOAD_NOT_FOUND) {
@@ -297,7 +301,7 @@ PayloadError payload_stage(const char *firmware_dir, const char *name, int src_f
                 *ret_errno = errno;
                 return PAYLOAD_IO;
         }
-        r = write_all(tfd, data, info.size);
+        r = write_all(tfd, data, info->size);
         if (r >= 0 && fsync(tfd) < 0)
                 r = -errno;
         if (r >= 0 && linkat(dfd, tmp, dfd, name, 0) < 0)
@@ -310,6 +314,27 @@ PayloadError payload_stage(const char *firmware_dir, const char *name, int src_f
                 return PAYLOAD_IO;
         }
         (void) fsync(dfd);
+        return PAYLOAD_OK;
+}
+
+PayloadError payload_stage(const char *firmware_dir, const char *name, int src_fd, char * const *allow,
+                           PayloadInfo *ret, bool *ret_already, int *ret_errno) {
+        _cleanup_free_ uint8_t *data = NULL;
+        PayloadInfo info;
+        PayloadError e;
+
+        *ret_errno = 0;
+        *ret_already = false;
+        e = payload_name_check(name, strlen(name));
+        if (e != PAYLOAD_OK)
+                return e;
+        e = payload_read_fd(src_fd, allow, &info, &data, ret_errno);
+        if (e != PAYLOAD_OK)
+                return e;
+        strcpy(info.name, name);
+        e = payload_stage_data(firmware_dir, name, &info, data, ret_already, ret_errno);
+        if (e != PAYLOAD_OK)
+                return e;
         *ret = info;
         return PAYLOAD_OK;
 }

@@ -5,7 +5,8 @@
  * optional sha256 allow-list ([Firmware] AllowedSha256=).
  *
  * A name is one path component of letters, digits, '.', '_' and '-', 1..63 bytes, not "." or
- * "..". The file is <firmware dir>/amd/<name>, opened with openat(O_NOFOLLOW) on the directory,
+ * "..", and not starting with PAYLOAD_STAGE_PREFIX (hwsecd's own temporary files, removed at start).
+ * The file is <firmware dir>/amd/<name>, opened with openat(O_NOFOLLOW) on the directory,
  * a regular file of at most SFS_MAX_PAYLOAD_FILE_SIZE (2 MiB - 4 KiB = 2 093 056) bytes: the
  * kernel rounds file size + 4 KiB up to 64 KiB and refuses more than 2 MiB. */
 
@@ -26,6 +27,7 @@ typedef enum PayloadError {
         PAYLOAD_NAME_SLASH,
         PAYLOAD_NAME_DOTS,
         PAYLOAD_NAME_BAD_CHAR,
+        PAYLOAD_NAME_RESERVED,
         PAYLOAD_NOT_FOUND,
         PAYLOAD_SYMLINK,
         PAYLOAD_NOT_REGULAR,
@@ -67,6 +69,14 @@ PayloadError payload_inspect(const char *firmware_dir, const char *name, char * 
  * PAYLOAD_EXISTS. Nothing is left behind on any error. */
 PayloadError payload_stage(const char *firmware_dir, const char *name, int src_fd, char * const *allow,
                            PayloadInfo *ret, bool *ret_already, int *ret_errno);
+
+/* The two halves of payload_stage(). payload_read_fd() is the only one that touches the caller's
+ * file: fstat, regular file of at most the maximum size, read (at most that many bytes plus one)
+ * and hash, allow-list. It may block for as long as the file's filesystem does, so hwsecd runs
+ * it off the event loop. payload_stage_data() writes what was read (info->size bytes of data). */
+PayloadError payload_read_fd(int fd, char * const *allow, PayloadInfo *ret, uint8_t **ret_data, int *ret_errno);
+PayloadError payload_stage_data(const char *firmware_dir, const char *name, const PayloadInfo *info,
+                                const uint8_t *data, bool *ret_already, int *ret_errno);
 
 /* Removes temp files a killed stage left behind. Returns how many were removed. */
 int payload_cleanup_stale(const char *firmware_dir);

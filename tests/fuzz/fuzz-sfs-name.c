@@ -16,6 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
                 if ((size == 1 && data[0] == '.') || (size == 2 && data[0] == '.' && data[1] == '.'))
                         abort();
+                /* never one of hwsecd's own staging files, which start-up deletes */
+                if (size >= strlen(PAYLOAD_STAGE_PREFIX) && memcmp(data, PAYLOAD_STAGE_PREFIX, strlen(PAYLOAD_STAGE_PREFIX)) == 0)
+                        abort();
         }
         s = strndup((const char *) data, size);
         if (!s)
