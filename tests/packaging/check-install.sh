@@ -62,7 +62,9 @@ for page in "$dest$mandir"/man*/*; do
         if grep -q '@[A-Z]*@' "$page"; then
                 echo "FAIL: unsubstituted @VARIABLES@ in $page"; fail=1
         fi
-        if ! MANWIDTH=80 man --warnings=all -l "$page" 2>&1 >/dev/null | { ! grep .; }; then
+        # From the top of the man tree, so that a ".so man8/other.8" page resolves as man-db does.
+        if ! (cd "$dest$mandir" && MANWIDTH=80 man --warnings=all -l "${page#"$dest$mandir"/}") 2>&1 >/dev/null |
+                { ! grep .; }; then
                 echo "FAIL: man reports problems in $page"; fail=1
         fi
 done
