@@ -370,6 +370,31 @@ function showSection(name) {
 }
 
 /* ---- Overview ---- */
+const CATEGORY_NAMES = { cpu: 'CPU', bios: 'BIOS', iommu: 'IOMMU', kernel: 'Kernel', platform: 'Platform', features: 'Features', firmware: 'Firmware' };
+
+function glance() {
+    const p = props(ROOT + '/psp', PSP);
+    const a = props(ROOT + '/asid', ASID);
+    const f = props(ROOT + '/firmware', FIRMWARE);
+    const pci = props(ROOT + '/pci', PCI);
+    const tile = (title, value, color, id, sub) => h('div', { class: 'hw-tile', id },
+                                                    h('div', { class: 'hw-tile-title' }, title),
+                                                    h('div', { class: 'hw-tile-value' }, label(value, color)),
+                                                    sub ? h('div', { class: 'hw-muted' }, sub) : null);
+    const snpPool = a && a.Pools.find(x => x[0] === 'snp');
+    const jobs = f ? (f.Jobs || []).map(x => props(x, JOB)).filter(j => j && (j.State === 'scheduled' || j.State === 'running')) : [];
+    const unsafe = pci ? (pci.Summary || {}).unsafe || 0 : 0;
+    return h('div', { class: 'hw-tiles', id: 'glance' },
+             tile('SEV-SNP', p && p.SnpStatusValid ? `SNP ${p.SnpState}` : 'unknown', p && p.SnpState === 'init' ? 'green' : 'orange', 'glance-snp',
+                  p && p.SnpStatusValid ? `API ${p.SnpApiVersion} build ${p.SnpBuild}, TCB ${p.TcbCommitted ? 'committed' : 'not committed'}` : null),
+             tile('SNP ASIDs', snpPool ? `${snpPool[6] < 0 ? '?' : snpPool[6]} of ${snpPool[4]} free` : 'unknown',
+                  snpPool && snpPool[4] > 0 ? 'green' : 'orange', 'glance-asids',
+                  a && a.PendingReload ? 'reload kvm_amd pending' : null),
+             tile('Firmware', f ? (f.SfsPresent ? (jobs.length ? `${jobs.length} job${jobs.length > 1 ? 's' : ''} pending` : 'no update pending') : 'no SFS') : 'unknown',
+                  f && f.SfsPresent ? (jobs.length ? 'blue' : 'green') : 'grey', 'glance-firmware'),
+             tile('PCIe isolation', pci ? (unsafe ? `${unsafe} unsafe device${unsafe > 1 ? 's' : ''}` : 'no unsafe device') : 'unknown',
+                  unsafe ? 'red' : 'green', 'glance-pci', pci ? `IOMMU ${pci.Iommu}, ${(pci.Summary || {}).devices || 0} devices` : null));
+}
 function renderOverview() {
     const m = props(ROOT, MANAGER);
     const out = [];
@@ -382,13 +407,15 @@ function renderOverview() {
         problems.push(...pci.HostFindings.map(([id, severity, msg]) => `PCIe (${severity}): ${msg}`));
     if (problems.length)
         out.push(alert('warning', `hwsecd reports ${problems.length} problem${problems.length > 1 ? 's' : ''}`,
-                       h('ul', { id: 'problems' }, problems.map(p => h('li', {}, p)))));
+                       h('ul', { class: 'hw-list', id: 'problems' }, problems.map(p => h('li', {}, p)))));
 
     const summary = m.CheckSummary || {};
-    out.push(card('Readiness', [
+    out.push(glance());
+    out.push(card('Readiness checks', [
         h('div', { class: 'hw-summary', id: 'check-summary' },
-          ['fail', 'unknown', 'pass', 'skip', 'not-applicable'].map(r =>
-              label(`${summary[r] || 0} ${r}`, RESULT_COLOR[r], { 'data-result': r }))),
+          ['fail', 'unknown', 'pass', 'skip', 'not-applicable'].filter(r => summary[r]).map(r =>
+              label(`${summary[r]} ${r}`, RESULT_COLOR[r], { 'data-result': r })),
+          summary.fail || summary.unknown ? null : h('span', { class: 'hw-muted' }, 'Nothing blocks SEV-SNP guests or device assignment on this host.')),
     ]));
 
     const byCat = {};
@@ -398,10 +425,10 @@ function renderOverview() {
     const cats = Object.keys(byCat).sort((a, b) => worst(byCat[a]) - worst(byCat[b]) || a.localeCompare(b));
     for (const cat of cats) {
         const list = byCat[cat].sort((a, b) => (RESULT_ORDER[a.result] ?? 9) - (RESULT_ORDER[b.result] ?? 9));
-        out.push(card(cat.toUpperCase() === cat ? cat : cat[0].toUpperCase() + cat.slice(1),
+        out.push(card(CATEGORY_NAMES[cat] || cat[0].toUpperCase() + cat.slice(1),
                       table(['Result', 'Check', 'Detail', 'How to fix'], list.map(c =>
                           tr([label(c.result, RESULT_COLOR[c.result]), c.title, c.detail, c.hint ? h('span', { class: 'hw-hint' }, c.hint) : '—'],
-                             { 'data-check': c.id, class: 'pf-v5-c-table__tr' + (c.result === 'fail' ? ' hw-check-fail' : '') }))),
+                             { 'data-check': c.id, class: 'pf-v5-c-table__tr' + (c.result === 'fail' ? ' hw-check-fail' : '') })), { class: 'pf-v5-c-table pf-m-compact hw-checks' }),
                       { 'data-category': cat }));
     }
     return out;
@@ -581,7 +608,7 @@ function renderAsids() {
         out.push(alert('warning', 'Problems', h('ul', {}, a.Problems.map(p => h('li', {}, p)))));
     out.push(card('Pools', [
         poolBars(a.Pools, a.MaxAsid, 'pool'),
-        h('ul', { class: 'pf-v5-c-content', id: 'asid-explanation' }, a.Explanation.map(s => h('li', {}, s))),
+        h('ul', { class: 'hw-list', id: 'asid-explanation' }, a.Explanation.map(s => h('li', {}, s))),
     ]));
     const configured = a.ConfiguredCiphertextHidingAsids < 0 ? 'not managed by hwsecd' : String(a.ConfiguredCiphertextHidingAsids);
     out.push(card('Ciphertext hiding', [
@@ -592,8 +619,8 @@ function renderAsids() {
             ['Reload pending', a.PendingReload ? label('reload kvm_amd pending', 'orange', { id: 'reload-pending' }) : label('no', 'green', { id: 'reload-pending' })],
             a.Conflicts.length && ['Other settings', a.Conflicts.map(([src, val]) => `${src}: ${val}`).join('; ')],
         ]),
-        policyForm(a),
     ]));
+    out.push(card('Change the ciphertext-hiding policy', policyForm(a)));
     return out;
 }
 
@@ -611,7 +638,6 @@ function policyForm(a) {
                                       'aria-label': 'SEV-SNP ASIDs', oninput: e => { f.count = e.target.value; f.mode = 'number'; } ,
                                       onchange: () => mark('asids') }));
     return h('div', { class: 'hw-policy' },
-             h('h3', { class: 'pf-v5-c-title pf-m-md' }, 'Change the ciphertext-hiding policy'),
              h('div', { class: 'hw-inline' }, radio('number', 'SEV-SNP ASIDs:'), countInput),
              h('div', { class: 'hw-inline' }, radio('all-snp', `All joint ASIDs (${Math.max(a.MinSevAsid - 1, 0)}) to SEV-SNP`), radio('off', 'Off')),
              h('label', { class: 'pf-v5-c-check' },
@@ -624,12 +650,12 @@ function policyForm(a) {
                             !dr ? 'Run a dry run of this policy first.' : errors.length ? 'The dry run found errors.' : null),
                h('span', { class: 'hw-muted' }, 'Applying writes the kvm_amd option file; kvm_amd must be reloaded (or the host rebooted) for it to take effect.')),
              showAlert('policy', 'policy-alert'),
-             dr ? h('div', { id: 'dry-run' },
-                    h('h3', { class: 'pf-v5-c-title pf-m-md' }, `Dry run: pools after the next kvm_amd load (${dr.cth ? dr.cth + ' SNP ASIDs with ciphertext hiding' : 'no ciphertext hiding'})`),
-                    dr.problems.length ? h('ul', { id: 'dry-run-problems' }, dr.problems.map(([sev, code, msg]) =>
+             dr ? h('div', { id: 'dry-run', class: 'hw-dry-run' },
+                    h('h3', { class: 'pf-v5-c-title pf-m-md' }, `Dry run (nothing applied): the pools after the next kvm_amd load, ${dr.cth ? dr.cth + ' SNP ASIDs with ciphertext hiding' : 'no ciphertext hiding'}`),
+                    dr.problems.length ? h('ul', { class: 'hw-plain', id: 'dry-run-problems' }, dr.problems.map(([sev, code, msg]) =>
                         h('li', {}, label(sev, sev === 'error' ? 'red' : 'orange'), ' ', msg, ' ', h('span', { class: 'hw-muted' }, `(${code})`)))) : null,
                     poolBars(dr.pools, a.MaxAsid, 'dry-pool'),
-                    h('ul', {}, dr.explanation.map(s => h('li', {}, s))))
+                    h('ul', { class: 'hw-list' }, dr.explanation.map(s => h('li', {}, s))))
                  : null);
 }
 
@@ -787,13 +813,14 @@ function renderPci() {
     out.push(card('Summary', [
         h('div', { class: 'hw-summary', id: 'pci-summary' },
           label(`${s.devices || 0} devices`, null, { 'data-count': 'devices' }),
-          ['isolated', 'shared', 'unsafe', 'unknown', 'no-iommu'].map(v => label(`${s[v] || 0} ${v}`, VERDICT_COLOR[v], { 'data-count': v })),
+          ['isolated', 'shared', 'unsafe', 'unknown', 'no-iommu'].filter(v => s[v] || v === 'unsafe')
+              .map(v => label(`${s[v] || 0} ${v}`, s[v] ? VERDICT_COLOR[v] : 'green', { 'data-count': v })),
           label(`IOMMU ${p.Iommu}`, p.Iommu === 'on' ? 'green' : 'red', { id: 'pci-iommu' })),
         p.HostFindings.map(([id, severity, msg]) => alert(severity === 'fatal' ? 'danger' : 'warning', msg, null, { 'data-finding': id })),
     ]));
     if (p.UnsafeGroups.length)
         out.push(alert('danger', `${p.UnsafeGroups.length} isolation group${p.UnsafeGroups.length > 1 ? 's are' : ' is'} unsafe: the kernel's IOMMU groups split devices that can reach each other`,
-                       h('ul', { id: 'unsafe-groups' }, p.UnsafeGroups.map(g => h('li', { class: 'hw-mono' }, g.join(', ')))),
+                       h('ul', { class: 'hw-plain', id: 'unsafe-groups' }, p.UnsafeGroups.map(g => h('li', { class: 'hw-mono' }, g.join(', ')))),
                        { id: 'unsafe-alert' }));
 
     const rows = [];
@@ -830,11 +857,11 @@ function renderPci() {
                             `Show ${Math.min(TREE_CHUNK * 5, kids.length - limit)} more of ${kids.length - limit} below ${addr}`))));
     };
     roots.forEach(r => visit(r, 0));
-    const tree = h('table', { class: 'pf-v5-c-table pf-m-compact', role: 'treegrid', id: 'pci-tree' },
+    const tree = h('table', { class: 'pf-v5-c-table pf-m-compact hw-tree', role: 'treegrid', id: 'pci-tree' },
                    h('thead', { class: 'pf-v5-c-table__thead' },
                      h('tr', { class: 'pf-v5-c-table__tr' }, ['Device', 'ID', 'Driver', 'IOMMU group', 'ACS', 'Verdict'].map(x => h('th', { class: 'pf-v5-c-table__th' }, x)))),
                    h('tbody', { class: 'pf-v5-c-table__tbody' }, rows));
-    const grid = h('div', { class: 'hw-grid hw-pci-grid' }, card('Devices', tree), card('Assigning a device', assignPanel(devs)));
+    const grid = h('div', { class: 'hw-grid hw-pci-grid' }, card('Devices', h('div', { class: 'hw-scroll' }, tree)), card('Assigning a device', assignPanel(devs)));
     out.push(grid);
     window.hwsecdTimings.pciRender = performance.now() - t0;
     window.hwsecdTimings.pciRows = rows.length;
@@ -852,12 +879,12 @@ function assignPanel(devs) {
         return alert('danger', `Cannot check ${ui.selected}`, a.error, { id: 'assign-panel' });
     return h('div', { id: 'assign-panel', 'data-address': a.addr },
              h('p', {}, h('span', { class: 'hw-mono' }, a.addr), ' ', d ? className(d.Class) : '', ' ', label(a.verdict, VERDICT_COLOR[a.verdict], { id: 'assign-verdict' })),
-             h('h3', { class: 'pf-v5-c-title pf-m-md' }, `Must move with it (${a.devices.length})`),
+             h('h3', { class: 'pf-v5-c-title pf-m-md' }, a.devices.length > 1 ? `Must move to the guest with it (${a.devices.length} devices)` : 'Can be assigned alone'),
              table(['Device', 'Driver', 'Ready for VFIO'], a.devices.map(([addr, driver, ready]) =>
                  tr([h('span', { class: 'hw-mono' }, addr), driver || 'none', ready ? label('ready', 'green') : label('not ready', 'orange')], { 'data-member': addr })),
                    { id: 'assign-members' }),
              h('h3', { class: 'pf-v5-c-title pf-m-md' }, 'Why'),
-             h('ul', { id: 'assign-reasons' }, a.reasons.map(r => h('li', {}, r))));
+             h('ul', { class: 'hw-list', id: 'assign-reasons' }, a.reasons.map(r => h('li', {}, r))));
 }
 
 /* ---- start ---- */

@@ -228,7 +228,23 @@ async function main() {
         });
 
         let f2 = await pageFrame(page);
-        await check('firmware: a refused schedule shows polkit\'s answer; cancel works when allowed', async () => {
+        await check('firmware: schedule into the next maintenance window, then cancel the job', async () => {
+            await waitText(f2, '#fw-windows', /daily \d\d:00-\d\d:00 UTC/);
+            await f2.fill('#fw-package', STAGED);
+            await f2.click('#fw-window');
+            await waitText(f2, '#fw-alert', /for the next maintenance window/);
+            const row = f2.locator('#jobs-table [data-job]').filter({ hasText: 'next maintenance window' }).first();
+            await row.waitFor({ timeout: T(20000) });
+            assert((await row.locator('[data-state]').innerText()) === 'scheduled', 'job state');
+            const id = await row.getAttribute('data-job');
+            await shot(page, f2, 'firmware-scheduled');
+            await f2.click(`#cancel-${id}`);
+            await waitText(f2, `#history-table [data-history="${id}"] [data-state]`, /cancelled/);
+            const st = await ctl('get', [`/org/hwsecd1/firmware/job/${id}`, 'org.hwsecd1.FirmwareJob', 'State']);
+            assert(st === 'cancelled', 'daemon says ' + st);
+        });
+
+        await check('firmware: a refused schedule shows polkit\'s answer, and the buttons are then disabled', async () => {
             await ctl('polkit-deny-all');
             await f2.fill('#fw-package', STAGED);
             await f2.click('#fw-now');
@@ -275,7 +291,7 @@ async function main() {
 
         await check('pci: a selected device lists what must move with it and why', async () => {
             await f2.click('#pci-tree [data-address="0000:03:00.0"]');
-            await waitText(f2, '#assign-panel', /Must move with it/);
+            await waitText(f2, '#assign-panel', /Must move to the guest with it \(7 devices\)/);
             const members = await f2.locator('#assign-members [data-member]').evaluateAll(rs => rs.map(r => r.dataset.member));
             for (const m of ['0000:04:00.0', '0000:05:00.0', '0000:03:00.0'])
                 assert(members.includes(m), 'members: ' + members.join(','));

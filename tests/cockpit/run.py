@@ -94,6 +94,11 @@ class World:
         self.hosts = []
         self.host = self.new_host('genoa')
         sim_sfs.stage(self.host, STAGED, b'\x5a' * 65536)
+        # a maintenance window that starts 6 h from now, so that a job put into it stays
+        # scheduled for the whole run (and can be cancelled)
+        start = time.gmtime(time.time() + 6 * 3600)
+        self.host.write('etc/hwsecd.conf', '[Firmware]\n'
+                        f'MaintenanceWindow=daily {start.tm_hour:02d}:00-{(start.tm_hour + 1) % 24:02d}:00 UTC\n')
         self.polkit = Polkit(self.bus)
         self.polkit.allow_all()
         self.daemon = None
