@@ -13,6 +13,10 @@ HWSEC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 #   valgrind, clang, libclang-rt-14-dev: leak checks and libFuzzer
 #   bash-completion: its loader runs hwsecctl's completion in the tests (and gives its install dir)
 #   man-db: renders the manual pages in the install check
+#   nodejs, npm: build the Cockpit page (esbuild, PatternFly) and run its browser tests
+#     (playwright-core); npm installs only what cockpit/package-lock.json pins, into the build tree
+#   cockpit-ws, cockpit-bridge, cockpit-system: serve the page to the browser tests (the shell)
+#   chromium: the headless browser the Cockpit tests drive (no browser download)
 HWSEC_PACKAGES=(
         gcc clang meson ninja-build pkg-config
         libsystemd-dev libudev-dev libpci-dev libjson-c-dev
@@ -21,7 +25,11 @@ HWSEC_PACKAGES=(
         dbus dbus-daemon dbus-bin pciutils polkitd pkexec libxml2-utils
         systemd valgrind libclang-rt-14-dev util-linux
         bash-completion man-db debhelper lintian fakeroot dpkg-dev
+        nodejs cockpit-ws cockpit-bridge cockpit-system chromium
 )
+# Debian's nodejs ships npm as a package of its own; NodeSource's nodejs has npm built in and
+# conflicts with Debian's npm package: only ask for it when the command is missing.
+command -v npm >/dev/null 2>&1 || HWSEC_PACKAGES+=(npm)
 
 hwsec_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -837,10 +837,9 @@ function renderPci() {
                                           onclick: e => { e.stopPropagation(); open ? ui.expanded.delete(addr) : ui.expanded.add(addr); mark('pci'); } },
                                  open ? '▾' : '▸')
                           : h('span', { class: 'hw-tree-toggle' }),
-                      h('span', { class: 'hw-mono' }, addr), ' ', className(d.Class),
+                      h('span', { class: 'hw-mono', title: `vendor:device ${d.Vendor.toString(16).padStart(4, '0')}:${d.Device.toString(16).padStart(4, '0')}` }, addr), ' ', className(d.Class),
                       d.PortType && d.PortType !== 'endpoint' && d.PortType !== 'none' ? h('span', { class: 'hw-muted' }, ` (${d.PortType})`) : null,
                       kids.length && !open ? h('span', { class: 'hw-muted' }, ` · ${kids.length} below`) : null),
-                    h('td', { class: 'pf-v5-c-table__td hw-mono' }, `${d.Vendor.toString(16).padStart(4, '0')}:${d.Device.toString(16).padStart(4, '0')}`),
                     h('td', { class: 'pf-v5-c-table__td' }, d.Driver || '—'),
                     h('td', { class: 'pf-v5-c-table__td' }, d.KernelGroup < 0 ? '—' : String(d.KernelGroup)),
                     h('td', { class: 'pf-v5-c-table__td' }, d.AcsPresent ? 'yes' : d.PortType === 'downstream' || d.PortType === 'root-port' ? label('missing', 'orange') : '—'),
@@ -851,7 +850,7 @@ function renderPci() {
         kids.slice(0, limit).forEach(k => visit(k, depth + 1));
         if (kids.length > limit)
             rows.push(h('tr', { class: 'pf-v5-c-table__tr hw-more' },
-                        h('td', { class: 'pf-v5-c-table__td', colspan: '6' },
+                        h('td', { class: 'pf-v5-c-table__td', colspan: '5' },
                           h('button', { class: 'pf-v5-c-button pf-m-link', type: 'button', 'data-more': addr,
                                         onclick: () => { ui.shown[addr] = limit + TREE_CHUNK * 5; mark('pci'); } },
                             `Show ${Math.min(TREE_CHUNK * 5, kids.length - limit)} more of ${kids.length - limit} below ${addr}`))));
@@ -859,7 +858,7 @@ function renderPci() {
     roots.forEach(r => visit(r, 0));
     const tree = h('table', { class: 'pf-v5-c-table pf-m-compact hw-tree', role: 'treegrid', id: 'pci-tree' },
                    h('thead', { class: 'pf-v5-c-table__thead' },
-                     h('tr', { class: 'pf-v5-c-table__tr' }, ['Device', 'ID', 'Driver', 'IOMMU group', 'ACS', 'Verdict'].map(x => h('th', { class: 'pf-v5-c-table__th' }, x)))),
+                     h('tr', { class: 'pf-v5-c-table__tr' }, ['Device', 'Driver', 'Group', 'ACS', 'Verdict'].map(x => h('th', { class: 'pf-v5-c-table__th' }, x)))),
                    h('tbody', { class: 'pf-v5-c-table__tbody' }, rows));
     const grid = h('div', { class: 'hw-grid hw-pci-grid' }, card('Devices', h('div', { class: 'hw-scroll' }, tree)), card('Assigning a device', assignPanel(devs)));
     out.push(grid);
