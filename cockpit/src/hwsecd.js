@@ -280,19 +280,27 @@ function showNotRunning(problem) {
 }
 
 /* The closed client never comes back: watch the bus for org.hwsecd1 to get an owner, then make
- * a new one. */
+ * a new one. A slow check of NameHasOwner() backs the signal up (a start that raced with the
+ * subscription, or a new client that closed again while hwsecd was still coming up); it runs
+ * only while hwsecd is away. */
 function watchForDaemon() {
-    if (busWatch)
+    if (!busWatch) {
+        const bus = cockpit.dbus('org.freedesktop.DBus', { bus: 'system' });
+        const sub = bus.subscribe({ path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'NameOwnerChanged' },
+                                  (path, iface, signal, [name, , owner]) => {
+                                      if (name === BUS_NAME && owner)
+                                          connect();
+                                  });
+        const timer = window.setInterval(checkOwner, 5000);
+        busWatch = { bus, sub, timer };
+    }
+    checkOwner();
+}
+
+function checkOwner() {
+    if (!busWatch || client)
         return;
-    const bus = cockpit.dbus('org.freedesktop.DBus', { bus: 'system' });
-    const sub = bus.subscribe({ path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'NameOwnerChanged' },
-                              (path, iface, signal, [name, , owner]) => {
-                                  if (name === BUS_NAME && owner)
-                                      connect();
-                              });
-    busWatch = { bus, sub };
-    /* It may have appeared between the close and the subscription. */
-    bus.call('/org/freedesktop/DBus', 'org.freedesktop.DBus', 'NameHasOwner', [BUS_NAME])
+    busWatch.bus.call('/org/freedesktop/DBus', 'org.freedesktop.DBus', 'NameHasOwner', [BUS_NAME])
         .then(([has]) => { if (has) connect(); })
         .catch(() => {});
 }
@@ -300,6 +308,7 @@ function watchForDaemon() {
 function stopWatching() {
     if (!busWatch)
         return;
+    window.clearInterval(busWatch.timer);
     busWatch.sub.remove();
     busWatch.bus.close();
     busWatch = null;
