@@ -424,7 +424,7 @@ function renderOverview() {
         h('div', { class: 'hw-summary', id: 'check-summary' },
           ['fail', 'unknown', 'pass', 'skip', 'not-applicable'].filter(r => summary[r]).map(r =>
               label(`${summary[r]} ${r}`, RESULT_COLOR[r], { 'data-result': r })),
-          summary.fail || summary.unknown ? null : h('span', { class: 'hw-muted' }, 'Nothing blocks SEV-SNP guests or device assignment on this host.')),
+          summary.fail || summary.unknown ? null : h('span', { class: 'hw-muted' }, 'Every readiness check passes.')),
     ]));
 
     const byCat = {};
@@ -851,7 +851,7 @@ function renderPci() {
                       kids.length && !open ? h('span', { class: 'hw-muted' }, ` · ${kids.length} below`) : null),
                     h('td', { class: 'pf-v5-c-table__td' }, d.Driver || '—'),
                     h('td', { class: 'pf-v5-c-table__td' }, d.KernelGroup < 0 ? '—' : String(d.KernelGroup)),
-                    h('td', { class: 'pf-v5-c-table__td' }, d.AcsPresent ? 'yes' : d.PortType === 'downstream' || d.PortType === 'root-port' ? label('missing', 'orange') : '—'),
+                    h('td', { class: 'pf-v5-c-table__td' }, d.AcsPresent ? 'yes' : /^(downstream|root)/.test(d.PortType) ? label('missing', 'orange') : '—'),
                     h('td', { class: 'pf-v5-c-table__td' }, label(d.Verdict, VERDICT_COLOR[d.Verdict]))));
         if (!open)
             return;
