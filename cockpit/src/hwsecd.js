@@ -185,6 +185,7 @@ function connect() {
             objects[ROOT] = Object.assign(objects[ROOT] || {}, { [MANAGER]: unv(manager) });
             document.getElementById('not-running').hidden = true;
             document.getElementById('sections').hidden = false;
+            document.getElementById('tabs').hidden = false;
             stopWatching();
             refreshHistory();
             refreshCan();
@@ -264,6 +265,7 @@ function showProblem(text) {
     document.getElementById('not-running-detail').textContent = text;
     document.getElementById('not-running').hidden = false;
     document.getElementById('sections').hidden = true;
+    document.getElementById('tabs').hidden = true;
 }
 
 function showNotRunning(problem) {
@@ -633,6 +635,29 @@ function renderAsids() {
     return out;
 }
 
+/* Typing must not rebuild the section (that would take the focus, or swallow a click on "Dry
+ * run" that blurs the field): a dry run of other values is dropped in place. */
+function countChanged(value) {
+    const f = ui.policyForm;
+    f.count = value;
+    f.mode = 'number';
+    const radio = document.getElementById('cth-mode-number');
+    if (radio)
+        radio.checked = true;
+    if (ui.dryRun && ui.dryRun.form !== JSON.stringify(f)) {
+        ui.dryRun = null;
+        const dr = document.getElementById('dry-run');
+        if (dr)
+            dr.remove();
+        const apply = document.getElementById('cth-apply');
+        if (apply) {
+            apply.disabled = true;
+            apply.classList.add('pf-m-aria-disabled');
+            apply.parentElement.title = 'Run a dry run of this policy first.';
+        }
+    }
+}
+
 function policyForm(a) {
     const f = ui.policyForm;
     const stale = ui.dryRun && ui.dryRun.form !== JSON.stringify(f);
@@ -644,8 +669,7 @@ function policyForm(a) {
                                     h('span', { class: 'pf-v5-c-radio__label' }, text));
     const countInput = h('span', { class: 'pf-v5-c-form-control' },
                          h('input', { type: 'text', inputmode: 'numeric', id: 'cth-count', value: f.count, placeholder: `1–${Math.max(a.MinSevAsid - 1, 1)}`,
-                                      'aria-label': 'SEV-SNP ASIDs', oninput: e => { f.count = e.target.value; f.mode = 'number'; } ,
-                                      onchange: () => mark('asids') }));
+                                      'aria-label': 'SEV-SNP ASIDs', oninput: e => countChanged(e.target.value) }));
     return h('div', { class: 'hw-policy' },
              h('div', { class: 'hw-inline' }, radio('number', 'SEV-SNP ASIDs:'), countInput),
              h('div', { class: 'hw-inline' }, radio('all-snp', `All joint ASIDs (${Math.max(a.MinSevAsid - 1, 0)}) to SEV-SNP`), radio('off', 'Off')),

@@ -276,6 +276,7 @@ async function main() {
             await f2.locator('#not-running').waitFor({ state: 'visible', timeout: T(20000) });
             assert((await text(f2, '#not-running')).includes('systemctl start hwsecd.service'), 'no start command');
             assert((await text(f2, '#daemon-state')) === 'not running', 'header state');
+            assert(await f2.locator('#sections').isHidden(), 'the stale sections are still shown');
         });
         await shot(page, f2, 'not-running');
 
@@ -333,13 +334,12 @@ async function main() {
             await tab(f2, 'overview');
             await tab(f2, 'pci');
             console.log(`INFO tab switch round trip with ${r.devices} devices: ${Date.now() - t0} ms`);
+            await shot(page, f2, 'pci-4096');
             const more = f2.locator('[data-more]').first();
             await more.click();
             const rows2 = await f2.locator('#pci-tree tbody tr').count();
             assert(rows2 > rows && rows2 < 1200, `rows after "show more": ${rows2}`);
         });
-        await shot(page, f2, 'pci-4096');
-
         await check('no script errors in the page', async () => {
             assert(pageErrors.length === 0, pageErrors.join(' | '));
         });
