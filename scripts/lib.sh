@@ -16,6 +16,10 @@ HWSEC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 #   mmdebstrap, qemu-system-x86, ipxe-qemu, zstd, e2fsprogs: the VM stage (tests/vm/run) builds a
 #     Debian 12 root file system, caches it as tar+zstd, makes an ext4 image of it (mkfs.ext4 -d)
 #     and boots it under QEMU; ipxe-qemu has the e1000e option ROM the hotplug tests need
+#   nodejs, npm: build the Cockpit page (esbuild, PatternFly) and run its browser tests
+#     (playwright-core); npm installs only what cockpit/package-lock.json pins, into the build tree
+#   cockpit-ws, cockpit-bridge, cockpit-system: serve the page to the browser tests (the shell)
+#   chromium: the headless browser the Cockpit tests drive (no browser download)
 HWSEC_PACKAGES=(
         gcc clang meson ninja-build pkg-config
         libsystemd-dev libudev-dev libpci-dev libjson-c-dev
@@ -25,7 +29,11 @@ HWSEC_PACKAGES=(
         systemd valgrind libclang-rt-14-dev util-linux
         bash-completion man-db debhelper lintian fakeroot dpkg-dev
         mmdebstrap qemu-system-x86 ipxe-qemu zstd e2fsprogs
+        nodejs cockpit-ws cockpit-bridge cockpit-system chromium
 )
+# Debian's nodejs ships npm as a package of its own; NodeSource's nodejs has npm built in and
+# conflicts with Debian's npm package: only ask for it when the command is missing.
+command -v npm >/dev/null 2>&1 || HWSEC_PACKAGES+=(npm)
 
 hwsec_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -37,7 +37,9 @@ for f in /usr/libexec/hwsecd /usr/bin/hwsecctl /lib/systemd/system/hwsecd.servic
          /usr/share/dbus-1/system.d/org.hwsecd1.conf /usr/share/dbus-1/system-services/org.hwsecd1.service \
          /usr/share/polkit-1/actions/org.hwsecd1.policy /usr/share/man/man8/hwsecd.8.gz \
          /usr/share/man/man1/hwsecctl.1.gz /usr/share/man/man5/hwsecd.conf.5.gz \
-         /usr/share/bash-completion/completions/hwsecctl /usr/share/doc/hwsecd/copyright; do
+         /usr/share/bash-completion/completions/hwsecctl /usr/share/doc/hwsecd/copyright \
+         /usr/share/cockpit/hwsecd/manifest.json /usr/share/cockpit/hwsecd/index.html \
+         /usr/share/cockpit/hwsecd/hwsecd.js /usr/share/cockpit/hwsecd/hwsecd.css; do
         grep -qxF "$f" <<<"$contents" || missing+=("$f")
 done
 for xml in "$top"/dbus/org.hwsecd1.*.xml; do
