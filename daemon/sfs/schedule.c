@@ -7,8 +7,8 @@ static const char * const schedule_error_table[_SCHEDULE_ERROR_MAX] = {
         [SCHEDULE_WINDOW_AND_TIMES] = "give either times or the Window option, not both",
         [SCHEDULE_NO_WINDOW] = "no maintenance window is configured",
         [SCHEDULE_WINDOW_FAILED] = "the next maintenance window could not be computed",
-        [SCHEDULE_OUT_OF_RANGE] = "a time is after 9999-12-31T23:59:59Z (253402300799000000 µs), the latest one "
-                                  "a job can hold",
+        [SCHEDULE_OUT_OF_RANGE] = ("a time is after 9999-12-31T23:59:59Z (253402300799000000 µs), the latest one "
+                                   "a job can hold"),
         [SCHEDULE_DEADLINE_PASSED] = "the deadline has already passed",
         [SCHEDULE_DEADLINE_BEFORE_START] = "the deadline must be after the start time",
         [SCHEDULE_TOO_FAR_AHEAD] = "the start time is more than a year (366 days) ahead",
