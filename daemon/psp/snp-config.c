@@ -136,7 +136,7 @@ static int parse_parts(const char *s, TcbLayout layout, uint64_t *ret, SevError 
                         psp_error_setf(e, -EINVAL, "INVALID_ARGUMENT", "reported_tcb gives the part %s twice.", tcb_parts[i].key);
                         return -EINVAL;
                 }
-                if (eq[1] == 'x' || eq[1] == 'X' || parse_u64(eq + 1, &n) < 0 || n > 255) {
+                if (eq[1 + strspn(eq + 1, "0123456789")] != '\0' || parse_u64(eq + 1, &n) < 0 || n > 255) {
                         psp_error_setf(e, -EINVAL, "INVALID_ARGUMENT", "reported_tcb part %s must be a decimal number from 0 to 255.", tcb_parts[i].key);
                         return -EINVAL;
                 }

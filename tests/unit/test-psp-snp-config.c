@@ -24,7 +24,8 @@ static void parse_fails(const char *s, TcbLayout l, uint64_t current, const char
         uint64_t v = 0x55;
         SevError e = {};
 
-        ASSERT_EQ(snp_tcb_parse(s, l, current, &v, &e), -EINVAL);
+        if (snp_tcb_parse(s, l, current, &v, &e) != -EINVAL)
+                TEST_FAIL("\"%s\" accepted", s ?: "(null)");
         if (!streq(e.name, name))
                 TEST_FAIL("\"%s\": got %s (%s), expected %s", s ?: "(null)", e.name, e.message, name);
         ASSERT_EQ(v, 0x55);
