@@ -84,8 +84,8 @@ struct hwsec_sev_user_data_snp_status {
 #define HWSEC_SNP_CIPHERTEXT_HIDING_EN   UINT32_C(0x40)   /* v6.18 */
 #define HWSEC_SNP_FEATURE_FLAGS_RESERVED UINT32_C(0xffffff80)
 
-/* §1.4 "other user structs": not issued by hwsecd (it never writes to the PSP), declared so that
- * the simulator and the docs have one checked layout to refer to. */
+/* §1.4 "other user structs": snp_config is issued by psp-ops.c (SNP_SET_CONFIG); vlek_load is not
+ * issued by hwsecd, declared so that the simulator and the docs have one checked layout to refer to. */
 struct hwsec_sev_user_data_snp_config {
         uint64_t reported_tcb;
         uint32_t flags;         /* bit 0 mask_chip_id, bit 1 mask_chip_key */
@@ -176,3 +176,33 @@ _Static_assert(offsetof(struct hwsec_sev_user_data_snp_config, rsvd) == 12, "snp
 _Static_assert(sizeof(struct hwsec_sev_user_data_snp_vlek_load) == 16, "vlek load is 16 bytes");
 _Static_assert(offsetof(struct hwsec_sev_user_data_snp_vlek_load, vlek_wrapped_version) == 4, "vlek version @4");
 _Static_assert(offsetof(struct hwsec_sev_user_data_snp_vlek_load, vlek_wrapped_address) == 8, "vlek address @8");
+
+/* SEV_GET_ID2 (command 8), SNP_COMMIT (10) and SNP_SET_CONFIG (11): the operations hwsecd issues
+ * itself (psp-ops.c), from kernel-interfaces.md §1.2 and §1.4 and sev-dev.c (≈6.11):
+ *   GET_ID2     no writable check. -ENOTSUPP (524, a kernel-internal errno) when the firmware API
+ *               is older than 0.16. address == 0 or length == 0 asks for the length: the firmware
+ *               answers INVALID_LEN (-EIO) and the kernel writes the needed length back into
+ *               length, as it does when the buffer is too small; on success length is the number
+ *               of bytes written.
+ *   SNP_COMMIT  no parameter struct (the kernel builds {u32 len}); no writable check; -EINVAL when
+ *               SNP is not initialised.
+ *   SET_CONFIG  -EINVAL when SNP is not initialised or data is NULL (checked first), then -EPERM
+ *               when the fd was not opened for writing. */
+struct hwsec_sev_user_data_get_id2 {
+        uint64_t address;       /* in: user pointer to the id buffer, 0 to query the length */
+        uint32_t length;        /* in: buffer size; out: the id's length (needed or written) */
+} __attribute__((packed));
+
+#define HWSEC_SEV_GET_ID2_LENGTH 64u            /* the id length every EPYC firmware reports */
+#define HWSEC_KERNEL_ENOTSUPP 524               /* include/linux/errno.h, not a libc errno */
+
+#define HWSEC_SNP_CONFIG_MASK_CHIP_ID  UINT32_C(0x01)
+#define HWSEC_SNP_CONFIG_MASK_CHIP_KEY UINT32_C(0x02)
+#define HWSEC_SNP_CONFIG_FLAGS_RESERVED UINT32_C(0xfffffffc)
+
+_Static_assert(sizeof(struct hwsec_sev_user_data_get_id2) == 12, "get_id2 is 12 bytes");
+_Static_assert(offsetof(struct hwsec_sev_user_data_get_id2, address) == 0, "get_id2 address @0");
+_Static_assert(offsetof(struct hwsec_sev_user_data_get_id2, length) == 8, "get_id2 length @8");
+_Static_assert(offsetof(struct hwsec_sev_user_data_snp_config, reported_tcb) == 0, "snp config reported_tcb @0");
+_Static_assert(HWSEC_SEV_GET_ID2 == 8 && HWSEC_SNP_COMMIT == 10 && HWSEC_SNP_SET_CONFIG == 11,
+               "command ids from kernel-interfaces.md §1.2");

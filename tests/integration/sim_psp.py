@@ -8,7 +8,10 @@ populate(host) writes, per profile:
   /dev/sev                 misc 10:124, with an ioctl handler for SEV_ISSUE_CMD that answers
                            SEV_PLATFORM_STATUS and SNP_PLATFORM_STATUS with the packed layouts,
                            writes the firmware code back on EIO, and gives EINVAL on SNP status
-                           when SNP is not initialised.
+                           when SNP is not initialised. It also answers SEV_GET_ID2, SNP_COMMIT
+                           and SNP_SET_CONFIG as sev-dev.c does (see SevHandler.get_id2/commit/
+                           set_config) and keeps their effects: the reported TCB, the masks and
+                           the committed TCB, which later SNP_PLATFORM_STATUS answers show.
 Nothing for /dev/sfs: sim_sfs.py creates it for the profiles that have SFS.
 
 Options (SimHost(profile, **opts)):
@@ -18,6 +21,12 @@ Options (SimHost(profile, **opts)):
   sev_errno=E, snp_errno=E       make the ioctl fail with errno E (EIO writes fw_error back)
   fw_error=CODE                  the firmware status written back with EIO
   psp_attrs=dict(name=value)     replace the ccp sysfs attributes
+  chip_id=bytes                  what SEV_GET_ID2 returns (default CHIP_ID[generation], 64 bytes)
+  ops_errno=dict(cmd=E)          make GET_ID2/SNP_COMMIT/SNP_SET_CONFIG (by id) fail with errno E
+                                 (EIO writes fw_error back)
+
+ops_calls(host) lists the GET_ID2/COMMIT/SET_CONFIG calls the simulated kernel answered, with
+what they asked and how they ended; committed_tcb(host) is the TCB the last SNP_COMMIT fixed.
 
 hold_status() makes SEV commands wait until release_status(), like a hung PSP.
 set_sev_devnum(), bind_sev_node() and hide_sev_node() make udev's view of /dev/sev and the node
@@ -25,6 +34,7 @@ the daemon can open disagree, as under the unit's private /dev after ccp is relo
 """
 
 import errno
+import os
 import struct
 import threading
 
@@ -37,7 +47,13 @@ PSP_ADDRESS = '0000:c1:00.1'
 SEV_SYSPATH = '/sys/devices/virtual/misc/sev'
 SEV_ISSUE_CMD = 0xC0105300
 SEV_PLATFORM_STATUS = 1
+SEV_GET_ID2 = 8
 SNP_PLATFORM_STATUS = 9
+SNP_COMMIT = 10
+SNP_SET_CONFIG = 11
+KERNEL_ENOTSUPP = 524                  # include/linux/errno.h: what GET_ID2 gives before API 0.16
+SEV_RET_INVALID_LEN = 0x04
+SEV_RET_INVALID_PARAM = 0x16
 
 # CPU generation per profile: (leaf 1 EAX, 0x8000001F EAX, PCI device id, TEE)
 GENERATIONS = {
@@ -81,6 +97,17 @@ ATTRS = {
               'hsp_tpm_available': '1', 'rom_armor_enforced': '1', 'bootloader_version': '00.32.00.11',
               'tee_version': '00.32.00.09'},
 }
+
+# SEV_GET_ID2: 64 bytes on every generation; Turin's KDS hwid is the first 8 of them.
+CHIP_ID = {
+    'genoa': bytes(range(0x40, 0x80)),
+    'milan': bytes(range(0x80, 0xc0)),
+    'turin': bytes(range(0xc0, 0xc8)) + bytes(range(0x01, 0x39)),
+}
+CHIP_ID_LEN = 64
+MASK_CHIP_ID, MASK_CHIP_KEY = 0x01, 0x02
+TCB_RESERVED = {'genoa': 0x0000ffffffff0000, 'milan': 0x0000ffffffff0000, 'turin': 0x00ffffff00000000}
+TCB_PARTS = {'genoa': (0, 1, 6, 7), 'milan': (0, 1, 6, 7), 'turin': (0, 1, 2, 3, 7)}
 
 MEM_FLAGS = {'genoa': 'sme sev sev_es sev_snp', 'milan': 'sme sev sev_es sev_snp', 'turin': 'sme sev sev_es sev_snp'}
 
@@ -129,6 +156,8 @@ class SevHandler(UMockdev.IoctlBase):
         self.state = state
         self.lock = threading.Lock()
         self.calls = []
+        self.ops = []                        # GET_ID2/COMMIT/SET_CONFIG calls, see op()
+        self.node = None                     # the pty our /dev/sev is (add_sev)
         self.held = threading.Event()        # a command is waiting in hold_status()
         self.release = threading.Event()
         self.release.set()
@@ -159,9 +188,114 @@ class SevHandler(UMockdev.IoctlBase):
                                lambda s: struct.pack('<BBBBIIIQQ', s['api_major'], s['api_minor'], s['state'],
                                                      s['rmp'], s['build_id'], s['flags'], s['guest_count'],
                                                      s['current_tcb'], s['reported_tcb']), st['snp'], st)
+        if c in (SEV_GET_ID2, SNP_COMMIT, SNP_SET_CONFIG):
+            return self.op(client, cmd, c, _ptr)
         # any other command: the kernel's -EINVAL for commands it does not route here
         client.complete(-1, errno.EINVAL)
         return True
+
+    # --- SEV_GET_ID2, SNP_COMMIT, SNP_SET_CONFIG (sev-dev.c ≈6.11, kernel-interfaces.md §1.2) ---
+
+    def op(self, client, cmd, c, ptr):
+        record = {'cmd': c}
+        with self.lock:
+            forced = self.state.get('ops_errno', {}).get(c)
+            if forced:
+                res, err, fw = -1, forced, self.state['fw_error'] if forced == errno.EIO else 0
+            elif c == SEV_GET_ID2:
+                res, err, fw = self.get_id2(cmd, ptr, record)
+            elif c == SNP_COMMIT:
+                res, err, fw = self.commit(record)
+            else:
+                res, err, fw = self.set_config(cmd, ptr, record)
+            record.update(errno=err, fw_error=fw)
+            self.ops.append(record)
+        if fw:
+            cmd.update(12, struct.pack('<I', fw))
+        client.complete(res, err)
+        return True
+
+    def get_id2(self, cmd, ptr, record):
+        # API < 0.16: -ENOTSUPP before anything is read
+        sev = self.state['sev']
+        if (sev['api_major'], sev['api_minor']) < (0, 16):
+            return -1, KERNEL_ENOTSUPP, 0
+        data = cmd.resolve(4, 12)
+        address, length = struct.unpack('<QI', bytes(data.retrieve()))
+        record.update(address=address, length=length)
+        snp = self.state['snp']
+        # UNVERIFIED: with mask_chip_id set the firmware is taken to hide the id (all zeros)
+        chip = bytes(CHIP_ID_LEN) if snp['flags'] & MASK_CHIP_ID else self.state['chip_id']
+        need = len(chip)
+        if not address or not length or length < need:
+            # the firmware answers INVALID_LEN and the kernel copies the needed length back
+            data.update(8, struct.pack('<I', need))
+            return -1, errno.EIO, SEV_RET_INVALID_LEN
+        buf = data.resolve(0, need)
+        buf.update(0, chip)
+        data.update(8, struct.pack('<I', need))
+        return 0, 0, 0
+
+    def commit(self, record):
+        snp = self.state['snp']
+        if not snp['state']:
+            return -1, errno.EINVAL, 0
+        # CommittedTCB := CurrentTCB; ReportedTCB := CurrentTCB (SNP ABI, as the sev crate states it)
+        self.state['committed_tcb'] = snp['current_tcb']
+        self.state['snp'] = dict(snp, reported_tcb=snp['current_tcb'])
+        record.update(committed_tcb=snp['current_tcb'])
+        return 0, 0, 0
+
+    def set_config(self, cmd, ptr, record):
+        snp = self.state['snp']
+        if not snp['state'] or not ptr:
+            return -1, errno.EINVAL, 0
+        writable = self.state.get('writable')
+        if writable is None:
+            writable = self.client_writable()
+        record.update(writable=writable)
+        if not writable:
+            return -1, errno.EPERM, 0
+        raw = bytes(cmd.resolve(4, 64).retrieve())
+        tcb, flags = struct.unpack('<QI', raw[:12])
+        record.update(reported_tcb=tcb, flags=flags)
+        # UNVERIFIED firmware checks: reserved bits and a TCB above the current one give INVALID_PARAM
+        if flags & ~(MASK_CHIP_ID | MASK_CHIP_KEY) or any(raw[12:]) or not self.tcb_not_above(tcb):
+            return -1, errno.EIO, SEV_RET_INVALID_PARAM
+        self.state['snp'] = dict(snp, reported_tcb=tcb,
+                                 flags=(snp['flags'] & ~(MASK_CHIP_ID | MASK_CHIP_KEY)) | flags)
+        return 0, 0, 0
+
+    def tcb_not_above(self, tcb):
+        gen, cur = self.state['generation'], self.state['snp']['current_tcb']
+        if tcb & TCB_RESERVED[gen]:
+            return False
+        return all((tcb >> (8 * b)) & 0xff <= (cur >> (8 * b)) & 0xff for b in TCB_PARTS[gen])
+
+    def client_writable(self):
+        """The kernel checks FMODE_WRITE of the file the ioctl came on; umockdev does not say which
+        client asked, so look at every fd other processes hold on our node's pty: writable when one
+        of them was opened for writing (tests that need a read-only caller hold no other fd)."""
+        if not self.node:
+            return False
+        for pid in os.listdir('/proc'):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                fds = os.listdir(f'/proc/{pid}/fd')
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    if os.readlink(f'/proc/{pid}/fd/{fd}') != self.node:
+                        continue
+                    with open(f'/proc/{pid}/fdinfo/{fd}') as f:
+                        flags = int(next(ln for ln in f if ln.startswith('flags:')).split()[1], 8)
+                except (OSError, ValueError, IndexError, StopIteration):
+                    continue
+                if flags & os.O_ACCMODE in (os.O_WRONLY, os.O_RDWR):
+                    return True
+        return False
 
     def answer(self, client, cmd, err, size, pack, fields, st):
         if err:
@@ -182,7 +316,9 @@ def status_state(host):
     snp.update(PROFILE_SNP.get(host.profile, {}))
     snp.update(host.opts.get('snp', {}))
     sev_errno, snp_errno = PROFILE_ERRNO.get(host.profile, (None, None))
-    return dict(sev=sev, snp=snp,
+    return dict(sev=sev, snp=snp, generation=generation(host),
+                chip_id=bytes(host.opts.get('chip_id', CHIP_ID[generation(host)])),
+                committed_tcb=snp['current_tcb'], ops_errno=dict(host.opts.get('ops_errno', {})),
                 sev_errno=host.opts.get('sev_errno', sev_errno),
                 snp_errno=host.opts.get('snp_errno', snp_errno),
                 fw_error=int(host.opts.get('fw_error', 0x01)))
@@ -197,6 +333,25 @@ def set_status(host, sev=None, snp=None, **kw):
         if snp:
             h.state['snp'] = dict(h.state['snp'], **snp)
         h.state.update(kw)
+
+
+def ops_calls(host):
+    """The GET_ID2/SNP_COMMIT/SNP_SET_CONFIG calls answered so far (dicts: cmd, errno, fw_error and
+    what the call asked)."""
+    h = host._psp_handler
+    with h.lock:
+        return [dict(r) for r in h.ops]
+
+
+def committed_tcb(host):
+    with host._psp_handler.lock:
+        return host._psp_handler.state['committed_tcb']
+
+
+def snp_state(host):
+    """The SNP status fields the simulated firmware answers now."""
+    with host._psp_handler.lock:
+        return dict(host._psp_handler.state['snp'])
 
 
 def psp_attrs(host):
@@ -236,6 +391,7 @@ def add_sev(host):
         f'P: {SEV_SYSPATH[len("/sys"):]}\nN: sev\nE: SUBSYSTEM=misc\nE: DEVNAME=/dev/sev\n'
         'E: MAJOR=10\nE: MINOR=124\nA: dev=10:124\n')
     host.tb.attach_ioctl('/dev/sev', host._psp_handler)
+    host._psp_handler.node = os.readlink(host.sysroot / 'dev' / 'sev')
     host._sev_added = True
     return path
 
