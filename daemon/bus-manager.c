@@ -23,15 +23,7 @@ int manager_describe(Manager *m, json_object **ret) {
         json_object_object_add(root, "state", json_object_new_string(m->state_name));
         json_object_object_add(root, "problems", TAKE_PTR(problems));
 
-        r = psp_area_describe_checks(m, root);
-        if (r >= 0)
-                r = psp_area_describe(m, root);
-        if (r >= 0)
-                r = asid_area_describe(m, root);
-        if (r >= 0)
-                r = firmware_area_describe(m, root);
-        if (r >= 0)
-                r = pci_area_describe(m, root);
+        r = manager_describe_areas(m, root);
         if (r < 0)
                 return r;
 
@@ -57,7 +49,7 @@ static int method_get_checks(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
                 return r;
-        r = psp_area_append_checks(userdata, reply);
+        r = manager_append_member(userdata, "GetChecks", reply);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
@@ -94,7 +86,9 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                                          strna(problem));
         log_struct(LOG_INFO, MESSAGE_ID_CONFIG_RELOADED, "Configuration reloaded by %s.",
                    strna(sd_bus_message_get_sender(msg)));
-        manager_broadcast(m, MANAGER_EVENT_CONFIG_RELOADED);
+        /* the command line is read at start and on Reload() only: it cannot change until a reboot */
+        (void) manager_refresh_facts(m, HOST_FACTS_CMDLINE);
+        manager_broadcast_type(m, MANAGER_EVENT_CONFIG_RELOADED);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -118,9 +112,11 @@ static int property_get_problems(sd_bus *bus, const char *path, const char *inte
         return sd_bus_message_append_strv(reply, l);
 }
 
-static int property_get_check_summary(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return psp_area_append_check_summary(userdata, reply);
+/* Members an entry of the area table serves (AreaVTable.manager_members), in the place the
+ * contract gives them. */
+static int property_get_area_member(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return manager_append_member(userdata, property, reply);
 }
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -128,7 +124,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Problems", "as", property_get_problems, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("CheckSummary", "a{su}", property_get_check_summary, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("CheckSummary", "a{su}", property_get_area_member, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("Describe", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json), method_describe,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetChecks", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssssssa{sv}a{sv})", checks),

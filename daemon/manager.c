@@ -11,7 +11,6 @@
 #include "log-control.h"
 #include "log.h"
 #include "manager.h"
-#include "modprobe.h"
 #include "paths.h"
 #include "polkit.h"
 #include "state.h"
@@ -49,10 +48,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
-        pci_area_free(m);
-        firmware_area_free(m);
-        asid_area_free(m);
-        psp_area_free(m);
+        manager_free_areas(m);
 
         sd_device_monitor_unref(m->monitor);
         m->polkit = polkit_registry_free(m->polkit);
@@ -142,31 +138,12 @@ void manager_update_state(Manager *m) {
 
         if (!m->serving)
                 return;
-        if (pci_area_loading(m))
-                s = "starting";
-        else if (psp_area_degraded(m) || asid_area_degraded(m) || firmware_area_degraded(m) || pci_area_degraded(m) ||
-                 !strv_isempty(m->problems) || !strv_isempty(m->config_problems))
-                s = "degraded";
-        else
-                s = "ready";
+        s = manager_compute_state(m);
         if (streq(s, m->state_name))
                 return;
         log_info("State: %s -> %s", m->state_name, s);
         m->state_name = s;
         (void) manager_emit_changed(m, "State", NULL);
-}
-
-void manager_broadcast(Manager *m, ManagerEvent ev) {
-        /* Until every area has started, their event hooks would see half-built areas. */
-        if (!m->areas_started)
-                return;
-        psp_area_event(m, ev);
-        asid_area_event(m, ev);
-        firmware_area_event(m, ev);
-        pci_area_event(m, ev);
-        /* Checks are recomputed by the PSP area on every event; announce the summary. */
-        (void) manager_emit_changed(m, "CheckSummary", NULL);
-        manager_update_state(m);
 }
 
 int manager_save_state(Manager *m) {
@@ -318,7 +295,7 @@ static int manager_request_name(Manager *m) {
         return 0;
 }
 
-static void remove_stale_temp_files_in(const char *dir, const char *name) {
+void manager_remove_stale_temp_files_in(const char *dir, const char *name) {
         unsigned n = 0;
         int r;
 
@@ -333,8 +310,7 @@ static void remove_stale_temp_files_in(const char *dir, const char *name) {
 
 /* A crash between writing and renaming leaves "<file>.tmp.<pid>" behind; they would pile up. */
 static void manager_remove_stale_temp_files(void) {
-        remove_stale_temp_files_in(paths_state_dir(), STATE_FILE_NAME);
-        remove_stale_temp_files_in(paths_modprobe_dir(), ASID_MODPROBE_FILE);
+        manager_remove_stale_temp_files_in(paths_state_dir(), STATE_FILE_NAME);
 }
 
 int manager_startup(Manager *m) {
@@ -378,26 +354,9 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
 
-        /* Areas read their initial state and register their objects before the name is taken,
-         * so that the first client sees a complete daemon. */
-        static const struct {
-                const char *name;
-                int (*start)(Manager *m);
-        } areas[] = {
-                { "psp", psp_area_start },
-                { "asid", asid_area_start },
-                { "firmware", firmware_area_start },
-                { "pci", pci_area_start },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(areas); i++) {
-                uint64_t t_area = now_usec(CLOCK_MONOTONIC);
-
-                r = areas[i].start(m);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to start the %s area: %m", areas[i].name);
-                log_debug("Started the %s area in %" PRIu64 " us.", areas[i].name, now_usec(CLOCK_MONOTONIC) - t_area);
-        }
-        m->areas_started = true;
+        r = manager_start_areas(m);
+        if (r < 0)
+                return r;
         log_debug("Start-up before requesting the bus name took %" PRIu64 " us.", now_usec(CLOCK_MONOTONIC) - t0);
 
         r = manager_request_name(m);

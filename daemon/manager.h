@@ -2,14 +2,18 @@
 #pragma once
 
 /* The daemon's context: one sd-event loop, one bus connection, the udev monitor, the polkit
- * registry, configuration and persistent state, and one pointer per area. */
+ * registry, configuration and persistent state, the host facts, and the areas of the table
+ * (daemon/area.h), which it knows by their AreaVTable only. */
 
 #include <json-c/json.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-device.h>
 #include <systemd/sd-event.h>
 
+#include "area.h"
 #include "conf.h"
+#include "events.h"
+#include "host-facts.h"
 #include "macro.h"
 
 #define HWSECD_BUS_NAME "org.hwsecd1"
@@ -17,20 +21,18 @@
 #define HWSECD_MANAGER_IFACE "org.hwsecd1.Manager"
 
 typedef struct PolkitRegistry PolkitRegistry;
-typedef struct PspArea PspArea;
-typedef struct AsidArea AsidArea;
-typedef struct FirmwareArea FirmwareArea;
-typedef struct PciArea PciArea;
 
-/* Events one area tells the others about (manager_broadcast()). */
-typedef enum ManagerEvent {
-        MANAGER_EVENT_PSP_CHANGED,       /* PSP presence or SEV/SNP status re-read */
-        MANAGER_EVENT_ASID_CHANGED,      /* pools, parameters or policy changed */
-        MANAGER_EVENT_FIRMWARE_CHANGED,  /* /dev/sfs presence, versions or jobs changed */
-        MANAGER_EVENT_PCI_CHANGED,       /* audit result changed */
-        MANAGER_EVENT_CONFIG_RELOADED,   /* m->conf was replaced */
-        _MANAGER_EVENT_MAX,
-} ManagerEvent;
+/* One entry of the area table and its state (daemon/area.h). */
+typedef struct AreaSlot {
+        const AreaVTable *vtable;
+        void *data;                     /* NULL until start succeeded */
+} AreaSlot;
+
+/* How often the kvm_amd parameters are polled: module loads are "module" uevents, which the
+ * monitor does not pass on, and loading kvm_amd initialises SEV/SNP (Linux >= 6.16). */
+#define MANAGER_KVM_POLL_USEC (2 * USEC_PER_SEC)
+/* PCI uevents may change the IOMMU groups; they are re-read this long after the last one. */
+#define MANAGER_IOMMU_SETTLE_USEC (250 * USEC_PER_MSEC)
 
 typedef struct Manager {
         sd_event *event;
@@ -50,15 +52,27 @@ typedef struct Manager {
         bool areas_started;       /* every area's start hook ran; broadcasts are delivered */
         bool serving;             /* the bus name was acquired */
 
-        PspArea *psp;
-        AsidArea *asid;
-        FirmwareArea *firmware;
-        PciArea *pci;
+        AreaSlot *areas;                /* the table's entries, in table order */
+        size_t n_areas;
+
+        HostFacts facts;                /* read here only; areas read them, events say what changed */
+        sd_event_source *kvm_timer;
+        sd_event_source *iommu_timer;
+        char *kvm_signature;
+
+        /* The last event of each type that carries data, kept so that an area that starts
+         * later (or asks later) sees what was published before it. */
+        PspSnapshot retained_psp;
+        bool have_retained_psp;
 } Manager;
 
 /* Writes m->state atomically to the state directory. Callers that must not lose an
  * acknowledged change call this before replying. */
 int manager_save_state(Manager *m);
+
+/* A crash between writing and renaming leaves "<name>.tmp.<pid>" in dir; removes them (areas
+ * call it at start for the files they write). */
+void manager_remove_stale_temp_files_in(const char *dir, const char *name);
 
 /* Adds a daemon-level problem (shown in Manager.Problems and Describe()) and logs it. */
 void manager_add_problem(Manager *m, const char *fmt, ...) _printf_(2, 3);
@@ -68,58 +82,32 @@ char **manager_problems(Manager *m);
 /* Recomputes Manager.State ("degraded" when an area says so) and emits PropertiesChanged. */
 void manager_update_state(Manager *m);
 
-/* Tells every area about an event (areas ignore what they do not care about). */
-void manager_broadcast(Manager *m, ManagerEvent ev);
+/* Hands an event to every area, in table order (not before all have started: their hooks would
+ * see half-built neighbours; data-carrying events are retained meanwhile). Then recomputes
+ * Manager.State. */
+void manager_broadcast(Manager *m, const ManagerEvent *ev);
+/* The same for events without data. */
+void manager_broadcast_type(Manager *m, ManagerEventType type);
+/* The last event of that type that carried data (MANAGER_EVENT_PSP_CHANGED), or NULL. */
+const PspSnapshot *manager_retained_psp(Manager *m);
+
+/* Re-reads the host facts of parts and broadcasts MANAGER_EVENT_FACTS_CHANGED when some changed. */
+int manager_refresh_facts(Manager *m, HostFactsPart parts);
 
 /* Emits PropertiesChanged for Manager properties (CheckSummary, State, Problems…). */
 int manager_emit_changed(Manager *m, const char *property, ...);
 
-/* ---- Area hooks. Each area implements these in daemon/<area>/<area>-daemon.c. ----
- * start:    after the bus connection exists and before the name is requested: read initial
- *           state, register vtables, arm timers. A negative return aborts start-up, so only
- *           fail for programming errors; hardware absence is state, not failure.
- * free:     release everything (the bus may already be flushing).
- * uevent:   every udev event of subsystem "misc" or "pci" (sd_device_monitor).
- * event:    see ManagerEvent.
- * describe: add this area's part of Describe() to root (a JSON object).
- * degraded: true when this area's state should make Manager.State "degraded". */
-#define AREA_HOOKS(area)                                                        \
-        int area##_area_start(Manager *m);                                      \
-        void area##_area_free(Manager *m);                                      \
-        void area##_area_uevent(Manager *m, sd_device *d, sd_device_action_t a); \
-        void area##_area_event(Manager *m, ManagerEvent ev);                    \
-        int area##_area_describe(Manager *m, json_object *root);                \
-        bool area##_area_degraded(Manager *m)
-
-AREA_HOOKS(psp);
-AREA_HOOKS(asid);
-AREA_HOOKS(firmware);
-AREA_HOOKS(pci);
-
-/* True while the PCI area's first audit still runs on its worker thread (State "starting"). */
-bool pci_area_loading(Manager *m);
-
-/* Readiness checks live with the PSP area (daemon/psp). The Manager interface serialises them:
- * GetChecks() -> a(ssssssa{sv}a{sv}) and CheckSummary a{su}. */
-int psp_area_append_checks(Manager *m, sd_bus_message *reply);
-int psp_area_append_check_summary(Manager *m, sd_bus_message *reply);
-int psp_area_describe_checks(Manager *m, json_object *root);
-
-/* What other areas may read from the PSP area (implemented in daemon/psp). */
-typedef struct PspSnapshot {
-        bool present;                   /* the PSP PCI function and /dev/sev exist */
-        bool sev_status_valid;          /* SEV_PLATFORM_STATUS answered */
-        uint8_t sev_state;              /* 0 UNINIT, 1 INIT, 2 WORKING */
-        uint32_t sev_guest_count;
-        bool snp_status_valid;          /* SNP_PLATFORM_STATUS answered */
-        bool snp_initialized;
-        uint32_t snp_guest_count;
-        bool ciphertext_hiding_cap;     /* SNP status bit: BIOS capability */
-        bool ciphertext_hiding_en;      /* SNP status bit: enabled at SNP_INIT_EX */
-        bool sfs_present;               /* /dev/sfs exists */
-} PspSnapshot;
-
-void psp_area_snapshot(Manager *m, PspSnapshot *ret);
+/* The area table, through the manager (no bus needed): udev.c and bus-manager.c call these. */
+void manager_dispatch_uevent(Manager *m, sd_device *d, sd_device_action_t action);
+int manager_describe_areas(Manager *m, json_object *root);
+/* The entry that serves a Manager member (AreaVTable.manager_members): appends its value or
+ * reply body. -ENOENT when no entry serves it. */
+int manager_append_member(Manager *m, const char *member, sd_bus_message *reply);
+/* Starts every area of the table (manager_startup() does it after the bus is set up). */
+int manager_start_areas(Manager *m);
+void manager_free_areas(Manager *m);
+/* "starting" while an area loads, "degraded" when an area or a problem says so, else "ready". */
+const char *manager_compute_state(Manager *m);
 
 /* Life cycle (main.c). */
 int manager_new(Manager **ret);

@@ -14,14 +14,9 @@ static int on_device(sd_device_monitor *monitor, sd_device *d, void *userdata) {
                 return 0;
         }
         log_debug("uevent %d for %s", (int) action, strna(syspath));
-
-        psp_area_uevent(m, d, action);
-        asid_area_uevent(m, d, action);
-        firmware_area_uevent(m, d, action);
-        pci_area_uevent(m, d, action);
+        manager_dispatch_uevent(m, d, action);
         return 0;
 }
-
 int udev_monitor_start(Manager *m) {
         int r;
 

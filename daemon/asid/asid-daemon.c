@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The asid area in the daemon: reads CPUID, the kvm_amd parameters, the misc cgroup and the PSP
- * snapshot, keeps the pools computed, owns the policy (state.json key "asid", the modprobe.d
- * file, the quotas) and polls for guests coming and going. */
+/* The asid area in the daemon: takes CPUID, the kvm_amd parameters and the command line from the
+ * host facts and the PSP snapshot from MANAGER_EVENT_PSP_CHANGED, reads the misc cgroup, keeps
+ * the pools computed, owns the policy (state.json key "asid", the modprobe.d file, the quotas)
+ * and polls for guests coming and going. */
 
 #include <inttypes.h>
-#include <sys/stat.h>
 
 #include "asid-daemon.h"
 #include "fileio.h"
@@ -14,85 +14,51 @@
 
 #define STATE_KEY "asid"
 
-static int kvm_param_path(const char *name, char **ret) {
-        if (asprintf(ret, "%s/module/kvm_amd/parameters/%s", paths_sysfs_dir(), name) < 0)
-                return -ENOMEM;
-        return 0;
-}
+static int add_problem(AsidArea *a, const char *fmt, ...) _printf_(2, 3);
 
-static int read_kvm_bool(AsidArea *a, const char *name, bool *ret) {
-        _cleanup_free_ char *path = NULL, *v = NULL;
-        int r;
-
-        *ret = false;
-        r = kvm_param_path(name, &path);
-        if (r < 0)
-                return r;
-        r = read_one_line_file(path, &v);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                _cleanup_free_ char *p = NULL;
-                if (asprintf(&p, "%s could not be read (%s); treating it as off.", path, strerror(-r)) < 0)
-                        return -ENOMEM;
-                return strv_extend(&a->problems, p) < 0 ? -ENOMEM : 0;
-        }
-        r = parse_boolean(strstrip_trailing(v));
-        if (r < 0) {
-                _cleanup_free_ char *p = NULL;
-                if (asprintf(&p, "%s says \"%s\", which is not a boolean; treating it as off.", path, v) < 0)
-                        return -ENOMEM;
-                return strv_extend(&a->problems, p) < 0 ? -ENOMEM : 0;
-        }
-        *ret = r;
-        return 0;
+/* How the ASID area shows a kvm_amd parameter the host facts could not read or parse: as off,
+ * with a problem that says so. */
+static int kvm_bool_problem(AsidArea *a, const HostKvm *k, const char *name, const KvmBool *b) {
+        if (b->error == 0)
+                return 0;
+        if (b->error == -EBADMSG)
+                return add_problem(a, "%s/%s says \"%s\", which is not a boolean; treating it as off.", k->params_dir, name,
+                                   b->raw);
+        return add_problem(a, "%s/%s could not be read (%s); treating it as off.", k->params_dir, name,
+                           strerror(-b->error));
 }
 
 static int read_kvm_params(AsidArea *a) {
-        _cleanup_free_ char *dir = NULL, *path = NULL, *v = NULL;
-        struct stat st;
+        const HostKvm *k = &a->manager->facts.kvm;
         int r;
 
-        a->p_sev = a->p_sev_es = a->p_snp = false;
-        a->p_cth = 0;
-        if (asprintf(&dir, "%s/module/kvm_amd/parameters", paths_sysfs_dir()) < 0)
-                return -ENOMEM;
-        a->kvm_loaded = stat(dir, &st) >= 0 && S_ISDIR(st.st_mode);
+        a->kvm_loaded = k->loaded;
+        a->p_sev = k->sev.error == 0 && k->sev.value;
+        a->p_sev_es = k->sev_es.error == 0 && k->sev_es.value;
+        a->p_snp = k->sev_snp.error == 0 && k->sev_snp.value;
+        a->p_cth = k->cth_error == 0 ? k->cth : 0;
         if (!a->kvm_loaded)
-                return strv_extend(&a->problems, "kvm_amd is not loaded (no /sys/module/kvm_amd/parameters): no ASIDs are in use by KVM.") < 0 ? -ENOMEM : 0;
+                return add_problem(a, "kvm_amd is not loaded (no /sys/module/kvm_amd/parameters): no ASIDs are in use by KVM.");
 
-        r = read_kvm_bool(a, "sev", &a->p_sev);
+        r = kvm_bool_problem(a, k, "sev", &k->sev);
         if (r >= 0)
-                r = read_kvm_bool(a, "sev_es", &a->p_sev_es);
+                r = kvm_bool_problem(a, k, "sev_es", &k->sev_es);
         if (r >= 0)
-                r = read_kvm_bool(a, "sev_snp", &a->p_snp);
+                r = kvm_bool_problem(a, k, "sev_snp", &k->sev_snp);
         if (r < 0)
                 return r;
-
-        r = kvm_param_path(ASID_CTH_PARAM, &path);
-        if (r < 0)
-                return r;
-        r = read_one_line_file(path, &v);
-        if (r == -ENOENT)
-                return 0;       /* a kernel before v6.18: no ciphertext hiding */
-        if (r < 0)
-                return r == -ENOMEM ? r : 0;
-        if (safe_atou32(strstrip_trailing(v), 10, &a->p_cth) < 0) {
-                _cleanup_free_ char *p = NULL;
-                a->p_cth = 0;
-                if (asprintf(&p, "%s says \"%s\", which is not a number; treating ciphertext hiding as off.", path, v) < 0)
-                        return -ENOMEM;
-                return strv_extend(&a->problems, p) < 0 ? -ENOMEM : 0;
-        }
+        /* -ENOENT: a kernel before v6.18, no ciphertext hiding; other read errors: off */
+        if (k->cth_error == -EBADMSG)
+                return add_problem(a, "%s/%s says \"%s\", which is not a number; treating ciphertext hiding as off.",
+                                   k->params_dir, ASID_CTH_PARAM, k->cth_raw);
         return 0;
 }
 
 static int read_cpuid(AsidArea *a) {
-        int r = cpuid_mem_encrypt(&a->cpuid);
+        const HostCpu *c = &a->manager->facts.cpu;
 
-        a->cpuid_error = r < 0 ? r : 0;
-        if (r < 0)
-                a->cpuid = (CpuidMemEncrypt) {};
+        a->cpuid_error = c->mem_encrypt_error;
+        a->cpuid = c->mem_encrypt_error < 0 ? (CpuidMemEncrypt) {} : c->me;
         return 0;
 }
 
@@ -139,7 +105,7 @@ static int scan_conflicts(AsidArea *a) {
         AsidConflicts c = {};
         int r;
 
-        r = asid_conflicts_find(paths_modprobe_dir(), paths_proc_dir(), &c);
+        r = asid_conflicts_find(paths_modprobe_dir(), a->manager->facts.cmdline.raw, a->manager->facts.cmdline.path, &c);
         if (r < 0)
                 return r == -ENOMEM ? r : log_warning_errno(r, "Could not scan for kvm_amd settings: %m");
         before = conflicts_key(&a->conflicts);
@@ -195,8 +161,6 @@ void asid_area_host(AsidArea *a, AsidHost *ret) {
         if (a->misc.current_valid && snp >= 0)
                 ret->sev_es_guests = (int64_t) a->misc.sev_es_current > snp ? (int64_t) a->misc.sev_es_current - snp : 0;
 }
-
-static int add_problem(AsidArea *a, const char *fmt, ...) _printf_(2, 3);
 
 static int add_problem(AsidArea *a, const char *fmt, ...) {
         _cleanup_free_ char *s = NULL;
@@ -333,8 +297,9 @@ static int compute(AsidArea *a) {
         return 0;
 }
 
-/* Re-reads the cheap inputs (kvm_amd parameters, misc cgroup, our file); with full also CPUID,
- * the PSP snapshot and the conflicting settings. Then recomputes and announces changes. */
+/* Re-reads the cheap inputs (kvm_amd parameters from the host facts, misc cgroup, our file); with
+ * full also CPUID and the conflicting settings. Then recomputes and announces changes. The PSP
+ * snapshot is the one the last MANAGER_EVENT_PSP_CHANGED brought. */
 int asid_refresh(AsidArea *a, bool full) {
         int r;
 
@@ -345,7 +310,6 @@ int asid_refresh(AsidArea *a, bool full) {
                 r = read_cpuid(a);
                 if (r < 0)
                         return r;
-                psp_area_snapshot(a->manager, &a->psp);
                 r = scan_conflicts(a);
                 if (r < 0)
                         return r;
@@ -362,7 +326,7 @@ int asid_refresh(AsidArea *a, bool full) {
 
         /* Other areas (the PSP's kvm_amd checks) hear of every change. */
         if (bus_asid_emit_changes(a))
-                manager_broadcast(a->manager, MANAGER_EVENT_ASID_CHANGED);
+                manager_broadcast_type(a->manager, MANAGER_EVENT_ASID_CHANGED);
         return 0;
 }
 
@@ -538,6 +502,7 @@ int asid_apply_policy(AsidArea *a, AsidPolicy *policy, const AsidPlan *plan, con
         /* The policy is saved: from here on nothing may fail the call. */
         if (apply_quotas(a) < 0)
                 log_oom();
+        (void) manager_refresh_facts(a->manager, HOST_FACTS_KVM);
         r = asid_refresh(a, true);
         if (r < 0)
                 log_warning_errno(r, "Failed to re-read the ASID state after setting the policy: %m");
@@ -648,7 +613,8 @@ static int load_policy(AsidArea *a) {
         return 0;
 }
 
-int asid_area_start(Manager *m) {
+static int asid_start(Manager *m, void **ret) {
+        const PspSnapshot *psp = manager_retained_psp(m);
         AsidArea *a;
         int r;
 
@@ -657,7 +623,11 @@ int asid_area_start(Manager *m) {
                 return log_oom();
         a->manager = m;
         a->configured_cth = -1;
-        m->asid = a;
+        if (psp)
+                a->psp = *psp;
+        *ret = a;
+
+        manager_remove_stale_temp_files_in(paths_modprobe_dir(), ASID_MODPROBE_FILE);
 
         /* The host first: the saved policy is checked against it as SetPolicy would. */
         r = asid_refresh(a, true);
@@ -685,11 +655,9 @@ int asid_area_start(Manager *m) {
         return 0;
 }
 
-void asid_area_free(Manager *m) {
-        AsidArea *a = m->asid;
+static void asid_free(void *data) {
+        AsidArea *a = data;
 
-        if (!a)
-                return;
         sd_event_source_disable_unref(a->timer);
         bus_asid_unregister(a);
         asid_usage_done(&a->usage);
@@ -699,23 +667,35 @@ void asid_area_free(Manager *m) {
         asid_policy_done(&a->policy);
         asid_conflicts_done(&a->conflicts);
         quota_results_done(&a->quotas);
-        json_object_put(a->last);
+        bus_property_cache_done(&a->properties);
         free(a);
-        m->asid = NULL;
 }
 
-void asid_area_uevent(Manager *m, sd_device *d, sd_device_action_t act) {
-        /* kvm_amd loads and unloads are "module" uevents, which the monitor does not pass on;
-         * the poll timer catches them. */
-}
-
-void asid_area_event(Manager *m, ManagerEvent ev) {
-        AsidArea *a = m->asid;
+/* kvm_amd loads and unloads are "module" uevents, which the monitor does not pass on; the host
+ * facts poll the parameters and send MANAGER_EVENT_FACTS_CHANGED. */
+static void asid_event(void *data, const ManagerEvent *ev) {
+        AsidArea *a = data;
+        bool full;
         int r;
 
-        if (!a || (ev != MANAGER_EVENT_PSP_CHANGED && ev != MANAGER_EVENT_CONFIG_RELOADED))
+        switch (ev->type) {
+        case MANAGER_EVENT_PSP_CHANGED:
+                a->psp = *ev->psp;
+                full = true;
+                break;
+        case MANAGER_EVENT_CONFIG_RELOADED:
+                full = true;
+                break;
+        case MANAGER_EVENT_FACTS_CHANGED:
+                if (!(ev->facts_changed & (HOST_FACTS_KVM | HOST_FACTS_CMDLINE)))
+                        return;
+                /* the command line feeds the conflict scan, which only a full refresh does */
+                full = ev->facts_changed & HOST_FACTS_CMDLINE;
+                break;
+        default:
                 return;
-        r = asid_refresh(a, true);
+        }
+        r = asid_refresh(a, full);
         if (r < 0)
                 log_warning_errno(r, "Failed to recompute the ASID pools: %m");
 }
@@ -752,13 +732,11 @@ static json_object *summary_json(AsidArea *a) {
         return s;
 }
 
-int asid_area_describe(Manager *m, json_object *root) {
+static int asid_describe(void *data, json_object *root) {
         json_object *o, *s;
 
-        if (!m->asid)
-                return 0;
-        o = asid_area_properties_json(m->asid);
-        s = summary_json(m->asid);
+        o = asid_area_properties_json(data);
+        s = summary_json(data);
         if (!o || !s) {
                 json_object_put(o);
                 json_object_put(s);
@@ -769,11 +747,9 @@ int asid_area_describe(Manager *m, json_object *root) {
         return 0;
 }
 
-bool asid_area_degraded(Manager *m) {
-        AsidArea *a = m->asid;
+static bool asid_degraded(void *data) {
+        AsidArea *a = data;
 
-        if (!a)
-                return false;
         if (a->conflicts.n > 0 || a->configured_bad || a->saved_problem)
                 return true;
         for (size_t i = 0; i < a->quotas.n; i++)
@@ -781,3 +757,12 @@ bool asid_area_degraded(Manager *m) {
                         return true;
         return false;
 }
+
+const AreaVTable asid_area_vtable = {
+        .name = "asid",
+        .start = asid_start,
+        .free = asid_free,
+        .event = asid_event,
+        .describe = asid_describe,
+        .degraded = asid_degraded,
+};

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The asid area's state in the daemon (asid-daemon.c) and its bus object (bus-asid.c). */
+/* The asid area: its AreaVTable for the table in daemon/areas.c, its state in the daemon
+ * (asid-daemon.c) and its bus object (bus-asid.c). */
 
+#include "area.h"
+#include "bus-properties.h"
 #include "asid.h"
 #include "cgroup.h"
 #include "cpuid.h"
@@ -12,15 +15,17 @@
 
 #define ASID_OBJECT_PATH "/org/hwsecd1/asid"
 #define ASID_IFACE "org.hwsecd1.Asid"
-/* misc.current and the kvm_amd parameters are polled: neither cgroupfs nor sysfs module
- * parameters notify changes. Five small reads every two seconds. */
+/* misc.current is polled: cgroupfs does not notify changes. The kvm_amd parameters are polled by
+ * the host facts (MANAGER_EVENT_FACTS_CHANGED). */
 #define ASID_POLL_USEC (2 * USEC_PER_SEC)
-/* Other modprobe.d files and /proc/cmdline are rescanned less often (and on Refresh/SetPolicy). */
+/* Other modprobe.d files are rescanned less often (and on Refresh/SetPolicy). */
 #define ASID_CONFLICT_SCAN_TICKS 15U
 /* Refresh calls arriving within this time of the first one share one re-read. */
 #define ASID_REFRESH_COALESCE_USEC (200 * USEC_PER_MSEC)
 /* Calls waiting for that re-read at most; more get Error.Busy. */
 #define ASID_REFRESH_MAX_WAITING 4096U
+
+typedef struct AsidArea AsidArea;
 
 struct AsidArea {
         Manager *manager;
@@ -41,7 +46,7 @@ struct AsidArea {
         bool kvm_loaded;                /* /sys/module/kvm_amd/parameters exists */
         bool p_sev, p_sev_es, p_snp;
         uint32_t p_cth;                 /* ciphertext_hiding_asids as the file shows it */
-        PspSnapshot psp;
+        PspSnapshot psp;                /* the last MANAGER_EVENT_PSP_CHANGED */
         MiscCounts misc;
 
         /* Derived. */
@@ -63,9 +68,12 @@ struct AsidArea {
         AsidConflicts conflicts;
         QuotaResults quotas;
 
-        /* For change notification: the JSON text of every property at the last emit. */
-        json_object *last;
+        /* For change notification: every property at the last emit (bus-properties.h). */
+        BusPropertyCache properties;
+        sd_bus_vtable *vtable;
 };
+
+extern const AreaVTable asid_area_vtable;
 
 /* asid-daemon.c */
 int asid_refresh(AsidArea *a, bool full);

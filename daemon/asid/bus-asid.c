@@ -6,6 +6,7 @@
 
 #include "asid-daemon.h"
 #include "bus-errors.h"
+#include "bus-properties.h"
 #include "bus-util.h"
 #include "json-util.h"
 #include "log.h"
@@ -171,32 +172,21 @@ json_object *asid_area_properties_json(AsidArea *a) {
         return o;
 }
 
+static const BusPropertyTable asid_table;
+
 bool bus_asid_emit_changes(AsidArea *a) {
         Manager *m = a->manager;
-        _cleanup_strv_free_ char **changed = NULL;
-        json_object *now = asid_area_properties_json(a);
+        int r;
 
-        if (!now) {
-                log_oom();
+        /* before the object exists (start-up) this only records the values */
+        r = bus_property_table_emit_changed(&asid_table, m->bus, ASID_OBJECT_PATH, a, &a->properties,
+                                            m->serving && a->slot);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to announce the %s properties: %m", ASID_IFACE);
                 return false;
         }
-        json_object_object_foreach(now, key, val) {
-                json_object *old = NULL;
-
-                if (a->last && json_object_object_get_ex(a->last, key, &old) &&
-                    json_object_equal(old, val))
-                        continue;
-                if (strv_extend(&changed, key) < 0) {
-                        log_oom();
-                        break;
-                }
-        }
-        json_object_put(a->last);
-        a->last = now;
-
-        if (strv_isempty(changed) || !m->serving || !a->slot)
+        if (r == 0)
                 return false;
-        (void) sd_bus_emit_properties_changed_strv(m->bus, ASID_OBJECT_PATH, ASID_IFACE, changed);
         manager_update_state(m);
         return true;
 }
@@ -331,6 +321,9 @@ static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *err
         AsidArea *a = userdata;
         int r;
 
+        /* "Re-read now" includes kvm_amd, whose poll belongs to the host facts: ask for it (a
+         * change reaches us as MANAGER_EVENT_FACTS_CHANGED before the full refresh below). */
+        (void) manager_refresh_facts(a->manager, HOST_FACTS_KVM);
         r = asid_refresh(a, true);
         if (r < 0)
                 return bus_error_set_errnof_host(error, r, "Failed to re-read the ASID state: %m");
@@ -429,23 +422,29 @@ void bus_asid_unregister(AsidArea *a) {
         a->refresh_timer = sd_event_source_disable_unref(a->refresh_timer);
         refresh_waiting_free(a);
         a->slot = sd_bus_slot_unref(a->slot);
+        a->vtable = mfree(a->vtable);
 }
 
-static const sd_bus_vtable asid_vtable[] = {
+/* The contract's order (dbus/org.hwsecd1.Asid.xml): the properties, then the methods. Their JSON
+ * is asid_area_properties_json(), which Describe() shows too. */
+static const BusProperty asid_properties[] = {
+        { "MaxAsid", "u", property_get, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "MinSevAsid", "u", property_get, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "KvmAmdLoaded", "b", property_get, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Pools", "a" POOL_SIG, property_get, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "CiphertextHidingSupported", "s", property_get, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "EffectiveCiphertextHidingAsids", "u", property_get, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "ConfiguredCiphertextHidingAsids", "x", property_get, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "PendingReload", "b", property_get, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Policy", "a{sv}", property_get, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Conflicts", "a(ss)", property_get, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "QuotaStatus", "a(sstss)", property_get, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Explanation", "as", property_get, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Problems", "as", property_get, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+};
+
+static const sd_bus_vtable asid_methods[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("MaxAsid", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("MinSevAsid", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("KvmAmdLoaded", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Pools", "a" POOL_SIG, property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("CiphertextHidingSupported", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("EffectiveCiphertextHidingAsids", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ConfiguredCiphertextHidingAsids", "x", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("PendingReload", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Policy", "a{sv}", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Conflicts", "a(ss)", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("QuotaStatus", "a(sstss)", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Explanation", "as", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Problems", "as", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES("ValidatePolicy",
                                  "a{sv}", SD_BUS_PARAM(policy),
                                  "a" POOL_SIG "ua" PROBLEM_SIG "as",
@@ -460,6 +459,17 @@ static const sd_bus_vtable asid_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+static json_object *asid_json_all(void *userdata) {
+        return asid_area_properties_json(userdata);
+}
+
+static const BusPropertyTable asid_table = BUS_PROPERTY_TABLE_JSON(ASID_IFACE, asid_properties, asid_methods, asid_json_all);
+
 int bus_asid_register(AsidArea *a) {
-        return sd_bus_add_object_vtable(a->manager->bus, &a->slot, ASID_OBJECT_PATH, ASID_IFACE, asid_vtable, a);
+        int r;
+
+        r = bus_property_table_vtable(&asid_table, &a->vtable);
+        if (r < 0)
+                return r;
+        return sd_bus_add_object_vtable(a->manager->bus, &a->slot, ASID_OBJECT_PATH, ASID_IFACE, a->vtable, a);
 }

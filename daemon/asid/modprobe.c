@@ -261,21 +261,15 @@ static int scan_dir(const char *dir, AsidConflicts *c) {
         return r;
 }
 
-int asid_conflicts_find(const char *modprobe_dir, const char *proc_dir, AsidConflicts *ret) {
-        _cleanup_free_ char *cmdline_path = NULL, *cmdline = NULL;
+int asid_conflicts_find(const char *modprobe_dir, const char *cmdline, const char *cmdline_label, AsidConflicts *ret) {
         AsidConflicts c = {};
         int r;
 
         r = scan_dir(modprobe_dir, &c);
         if (r < 0)
                 goto fail;
-        cmdline_path = path_join(proc_dir, "cmdline");
-        if (!cmdline_path) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        if (read_full_file(cmdline_path, MODPROBE_FILE_MAX, &cmdline, NULL) >= 0) {
-                r = cmdline_scan_text(cmdline, cmdline_path, &c);
+        if (cmdline) {
+                r = cmdline_scan_text(cmdline, cmdline_label, &c);
                 if (r < 0)
                         goto fail;
         }

@@ -3,7 +3,7 @@
 
 /* The one modprobe.d file hwsecd owns (paths_modprobe_dir()/hwsecd-kvm-amd.conf), and the other
  * places that may set kvm_amd's ciphertext_hiding_asids: other *.conf files in the same
- * directory and the kernel command line (paths_proc_dir()/cmdline). No sd-bus here. */
+ * directory and the kernel command line (as host-facts.h read it). No sd-bus here. */
 
 #include "macro.h"
 
@@ -37,6 +37,7 @@ void asid_conflicts_done(AsidConflicts *c);
 int modprobe_scan_text(const char *text, const char *label, AsidConflicts *c);
 /* Finds kvm_amd.ciphertext_hiding_asids= / kvm-amd.… on a kernel command line. */
 int cmdline_scan_text(const char *text, const char *label, AsidConflicts *c);
-/* Scans every *.conf in modprobe_dir except ours, and proc_dir/cmdline. Unreadable files are
+/* Scans every *.conf in modprobe_dir except ours, and the command line text (NULL: unknown,
+ * cmdline_label names it in the results). Unreadable files are
  * skipped (a missing directory is no conflict). */
-int asid_conflicts_find(const char *modprobe_dir, const char *proc_dir, AsidConflicts *ret);
+int asid_conflicts_find(const char *modprobe_dir, const char *cmdline, const char *cmdline_label, AsidConflicts *ret);

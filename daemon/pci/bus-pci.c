@@ -6,7 +6,8 @@
 #include "bus-util.h"
 #include "fileio.h"
 #include "log.h"
-#include "pci-area.h"
+#include "bus-properties.h"
+#include "pci-daemon.h"
 #include "pci-assign.h"
 
 char *pci_device_object_path(const char *address) {
@@ -218,7 +219,7 @@ static int method_audit(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (a->loading)
                 return audit_error(error, -EBUSY);
         /* unprivileged and costly: callers share one audit instead of each running their own */
-        r = pci_area_queue_audit(a, msg);
+        r = pci_queue_audit(a, msg);
         if (r < 0)
                 return r;
         return 1;
@@ -555,18 +556,23 @@ int bus_pci_emit(PciArea *a, char **added, char **removed, PciDev **affected, si
         return r;
 }
 
-static const sd_bus_vtable pci_vtable[] = {
+/* The contracts' order (dbus/org.hwsecd1.Pci.xml, org.hwsecd1.PciDevice.xml): the properties,
+ * then the methods. Per-device signals stay incremental (bus_pci_emit()). */
+static const BusProperty pci_properties[] = {
+        { "Devices", "as", prop_devices, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "KernelGroups", "a(isas)", prop_kernel_groups, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "PredictedKernelGroups", "aas", prop_predicted_groups, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "IsolationGroups", "aas", prop_isolation_groups, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "UnsafeDevices", "as", prop_unsafe_devices, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "UnsafeGroups", "aas", prop_unsafe_groups, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "HostFindings", "a(sss)", prop_host_findings, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Iommu", "s", prop_iommu, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Summary", "a{su}", prop_summary, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Statistics", "a{st}", prop_statistics, NULL, 0 },
+};
+
+static const sd_bus_vtable pci_methods[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Devices", "as", prop_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("KernelGroups", "a(isas)", prop_kernel_groups, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("PredictedKernelGroups", "aas", prop_predicted_groups, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("IsolationGroups", "aas", prop_isolation_groups, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("UnsafeDevices", "as", prop_unsafe_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("UnsafeGroups", "aas", prop_unsafe_groups, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("HostFindings", "a(sss)", prop_host_findings, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Iommu", "s", prop_iommu, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Summary", "a{su}", prop_summary, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Statistics", "a{st}", prop_statistics, 0, 0),
         SD_BUS_METHOD_WITH_ARGS("Audit", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{su}", summary), method_audit,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CheckAssignable", SD_BUS_ARGS("s", address),
@@ -575,32 +581,33 @@ static const sd_bus_vtable pci_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-static const sd_bus_vtable pci_device_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Address", "s", dev_prop_address, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Vendor", "q", dev_prop_vendor, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Device", "q", dev_prop_device, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Class", "u", dev_prop_class, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("PortType", "s", dev_prop_port_type, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Multifunction", "b", dev_prop_multifunction, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("IsVirtualFunction", "b", dev_prop_is_vf, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("PhysicalFunction", "s", dev_prop_physfn, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Parent", "s", dev_prop_parent, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("BusRange", "(yy)", dev_prop_bus_range, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Driver", "s", dev_prop_driver, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ConfigSize", "u", dev_prop_config_size, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("AcsPresent", "b", dev_prop_acs_present, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("AcsCapability", "q", dev_prop_acs_cap, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("AcsControl", "q", dev_prop_acs_ctrl, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Acs", "a{sv}", dev_prop_acs_decoded, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("KernelGroup", "i", dev_prop_kernel_group, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("KernelGroupDevices", "as", dev_prop_kernel_group_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("PredictedKernelGroup", "as", dev_prop_predicted_group, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("IsolationGroup", "as", dev_prop_isolation_group, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Verdict", "s", dev_prop_verdict, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Reasons", "as", dev_prop_reasons, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_VTABLE_END,
+static const BusProperty pci_device_properties[] = {
+        { "Address", "s", dev_prop_address, NULL, SD_BUS_VTABLE_PROPERTY_CONST },
+        { "Vendor", "q", dev_prop_vendor, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Device", "q", dev_prop_device, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Class", "u", dev_prop_class, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "PortType", "s", dev_prop_port_type, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Multifunction", "b", dev_prop_multifunction, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "IsVirtualFunction", "b", dev_prop_is_vf, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "PhysicalFunction", "s", dev_prop_physfn, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Parent", "s", dev_prop_parent, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "BusRange", "(yy)", dev_prop_bus_range, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Driver", "s", dev_prop_driver, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "ConfigSize", "u", dev_prop_config_size, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "AcsPresent", "b", dev_prop_acs_present, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "AcsCapability", "q", dev_prop_acs_cap, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "AcsControl", "q", dev_prop_acs_ctrl, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Acs", "a{sv}", dev_prop_acs_decoded, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "KernelGroup", "i", dev_prop_kernel_group, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "KernelGroupDevices", "as", dev_prop_kernel_group_devices, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "PredictedKernelGroup", "as", dev_prop_predicted_group, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "IsolationGroup", "as", dev_prop_isolation_group, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Verdict", "s", dev_prop_verdict, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Reasons", "as", dev_prop_reasons, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
 };
+
+static const BusPropertyTable pci_table = BUS_PROPERTY_TABLE(PCI_IFACE, pci_properties, pci_methods);
+static const BusPropertyTable pci_device_table = BUS_PROPERTY_TABLE(PCI_DEVICE_IFACE, pci_device_properties, NULL);
 
 int bus_pci_register(PciArea *a) {
         int r;
@@ -608,10 +615,15 @@ int bus_pci_register(PciArea *a) {
         /* sd-bus wants all vtables of one node to be fallbacks or none: the device objects need
          * a fallback, so the Pci interface is one too, with a find function that only accepts
          * /org/hwsecd1/pci itself. */
-        r = sd_bus_add_fallback_vtable(a->m->bus, &a->slot_pci, PCI_OBJECT_PATH, PCI_IFACE, pci_vtable, pci_find, a);
+        r = bus_property_table_vtable(&pci_table, &a->vtable_pci);
+        if (r >= 0)
+                r = bus_property_table_vtable(&pci_device_table, &a->vtable_dev);
         if (r < 0)
                 return r;
-        r = sd_bus_add_fallback_vtable(a->m->bus, &a->slot_dev, PCI_OBJECT_PATH, PCI_DEVICE_IFACE, pci_device_vtable,
+        r = sd_bus_add_fallback_vtable(a->m->bus, &a->slot_pci, PCI_OBJECT_PATH, PCI_IFACE, a->vtable_pci, pci_find, a);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_fallback_vtable(a->m->bus, &a->slot_dev, PCI_OBJECT_PATH, PCI_DEVICE_IFACE, a->vtable_dev,
                                        dev_find, a);
         if (r < 0)
                 return r;

@@ -5,7 +5,6 @@
 
 #include <inttypes.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <time.h>
 
 #include "bus-util.h"
@@ -13,7 +12,7 @@
 #include "log.h"
 #include "paths.h"
 
-#include "pci-area.h"
+#include "pci-daemon.h"
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -96,38 +95,21 @@ static int announce_all(PciArea *a) {
 
 static int arm_settle(PciArea *a);
 
-static void *loader_thread(void *userdata) {
-        PciArea *a = userdata;
-        uint64_t one = 1;
+static WorkerPool loader_pool = WORKER_POOL_INIT("pci-audit", 1);
+
+static void loader_run(void *data) {
+        PciArea *a = data;
 
         a->loaded_r = pci_load_topology(&a->loaded, &a->loaded_error);
-        /* The eventfd write publishes the results to the event loop. */
-        if (write(a->loader_fd, &one, sizeof one) < 0)
-                log_error_errno(errno, "PCI loader could not wake the event loop: %m");
-        return NULL;
 }
 
-static int safe_close_fd(int fd) {
-        if (fd >= 0)
-                (void) close(fd);
-        return -EBADF;
-}
-
-static void loader_join(PciArea *a) {
-        if (!a->loading)
-                return;
-        (void) pthread_join(a->loader, NULL);
-        a->loading = false;
-        a->loader_source = sd_event_source_disable_unref(a->loader_source);
-        a->loader_fd = safe_close_fd(a->loader_fd);
-}
-
-static int on_loader_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        PciArea *a = userdata;
+static void on_loader_done(Worker *w, void *data) {
+        PciArea *a = data;
         PciTopology *t;
         int r;
 
-        loader_join(a);
+        a->loader = worker_free(a->loader);
+        a->loading = false;
         if (a->loaded_r < 0) {
                 log_error_errno(a->loaded_r, "The first PCI audit failed; Audit() tries again: %m");
                 /* Audit() re-reads everything; the queued uevents are covered by it. */
@@ -136,11 +118,11 @@ static int on_loader_done(sd_event_source *s, int fd, uint32_t revents, void *us
                 if (!a->pending)
                         log_oom();
                 manager_update_state(a->m);
-                return 0;
+                return;
         }
         set_load_error(a, TAKE_PTR(a->loaded_error));
         t = TAKE_PTR(a->loaded);
-        r = pci_area_install(a, t);
+        r = pci_install(a, t);
         if (r < 0)
                 log_error_errno(r, "Failed to publish the first PCI audit: %m");
         for (size_t i = 0; i < a->topo->n_devices; i++)
@@ -153,7 +135,6 @@ static int on_loader_done(sd_event_source *s, int fd, uint32_t revents, void *us
         /* uevents that came while the worker read the tree */
         if (pci_map_size(a->pending) > 0 && arm_settle(a) < 0)
                 log_error("Cannot arm the PCI update timer; queued uevents wait for the next one.");
-        return 0;
 }
 
 static int loader_start(PciArea *a) {
@@ -163,17 +144,9 @@ static int loader_start(PciArea *a) {
         (void) paths_sysfs_dir();
         (void) paths_proc_dir();
 
-        a->loader_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (a->loader_fd < 0)
-                return -errno;
-        r = sd_event_add_io(a->m->event, &a->loader_source, a->loader_fd, EPOLLIN, on_loader_done, a);
-        if (r >= 0)
-                r = -pthread_create(&a->loader, NULL, loader_thread, a);
-        if (r < 0) {
-                a->loader_source = sd_event_source_disable_unref(a->loader_source);
-                a->loader_fd = safe_close_fd(a->loader_fd);
+        r = worker_start(&a->loader, a->m->event, &loader_pool, 0, loader_run, on_loader_done, a, NULL);
+        if (r < 0)
                 return r;
-        }
         a->loading = true;
         return 0;
 }
@@ -192,16 +165,15 @@ static uint64_t settle_from_env(const char *name, uint64_t def) {
         return ms * USEC_PER_MSEC;
 }
 
-int pci_area_start(Manager *m) {
+static int pci_start(Manager *m, void **ret) {
         PciArea *a;
         int r;
 
         a = calloc(1, sizeof(PciArea));
         if (!a)
                 return log_oom();
-        m->pci = a;
+        *ret = a;
         a->m = m;
-        a->loader_fd = -EBADF;
         a->settle_usec = settle_from_env("HWSECD_PCI_SETTLE_MSEC", PCI_SETTLE_USEC);
         a->settle_max_usec = settle_from_env("HWSECD_PCI_SETTLE_MAX_MSEC", PCI_SETTLE_MAX_USEC);
         if (a->settle_max_usec < a->settle_usec)
@@ -220,13 +192,15 @@ int pci_area_start(Manager *m) {
         if (r < 0) {
                 /* No thread: audit here, before serving. */
                 log_warning_errno(r, "Cannot run the first PCI audit on a worker thread, running it now: %m");
-                return pci_area_reaudit(a);
+                return pci_reaudit(a);
         }
         return 0;
 }
 
-bool pci_area_loading(Manager *m) {
-        return m->pci && m->pci->loading;
+static bool pci_loading(void *data) {
+        PciArea *a = data;
+
+        return a->loading;
 }
 
 static void audit_waiters_free(PciArea *a) {
@@ -236,11 +210,10 @@ static void audit_waiters_free(PciArea *a) {
         a->n_audit_waiters = a->allocated_audit_waiters = 0;
 }
 
-void pci_area_free(Manager *m) {
-        PciArea *a = m->pci;
-        if (!a)
-                return;
-        loader_join(a);
+static void pci_free(void *data) {
+        PciArea *a = data;
+
+        a->loader = worker_free(a->loader);
         sd_event_source_disable_unref(a->audit_defer);
         audit_waiters_free(a);
         pci_topology_free(a->loaded);
@@ -249,12 +222,13 @@ void pci_area_free(Manager *m) {
         sd_bus_slot_unref(a->slot_pci);
         sd_bus_slot_unref(a->slot_dev);
         sd_bus_slot_unref(a->slot_enum);
+        free(a->vtable_pci);
+        free(a->vtable_dev);
         pci_topology_free(a->topo);
         pci_map_free(a->announced);
         pci_map_free(a->pending);
         free(a->load_error);
         free(a);
-        m->pci = NULL;
 }
 
 /* ---- the update ---- */
@@ -425,7 +399,7 @@ static int pci_flush(PciArea *a) {
                            "PCI audit updated after %" PRIu64 " event(s): %zu added, %zu removed, %zu re-audited, "
                            "%u unsafe (was %u), in %" PRIu64 " us.", events, strv_length(added), strv_length(removed),
                            n_list, unsafe_after, unsafe_before, a->last_update_usec);
-                manager_broadcast(a->m, MANAGER_EVENT_PCI_CHANGED);
+                manager_broadcast_type(a->m, MANAGER_EVENT_PCI_CHANGED);
         }
         return 0;
 }
@@ -464,15 +438,15 @@ static int arm_settle(PciArea *a) {
         return sd_event_add_time(a->m->event, &a->settle, CLOCK_MONOTONIC, when, USEC_PER_MSEC, on_settle, a);
 }
 
-void pci_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
-        PciArea *a = m->pci;
+static void pci_uevent(void *data, sd_device *d, sd_device_action_t action) {
+        PciArea *a = data;
         const char *subsystem = NULL, *sysname = NULL;
         uint32_t dom;
         uint8_t b, dv, fn;
         unsigned bit;
         int r;
 
-        if (!a || sd_device_get_subsystem(d, &subsystem) < 0 || !streq(subsystem, "pci"))
+        if (sd_device_get_subsystem(d, &subsystem) < 0 || !streq(subsystem, "pci"))
                 return;
         if (sd_device_get_sysname(d, &sysname) < 0 || pci_parse_address(sysname, &dom, &b, &dv, &fn) < 0) {
                 log_debug("Ignoring a pci uevent for \"%s\", which is not a PCI address.", strna(sysname));
@@ -523,7 +497,7 @@ static void run_queued_audit(PciArea *a) {
 
         a->n_audit_waiters = a->allocated_audit_waiters = 0;
         a->audit_defer = sd_event_source_disable_unref(a->audit_defer);
-        r = pci_area_reaudit(a);
+        r = pci_reaudit(a);
         log_debug("PCI: one audit answered %zu Audit() call(s).", n);
         for (size_t i = 0; i < n; i++) {
                 k = bus_pci_reply_audit(a, waiters[i], r);
@@ -565,7 +539,7 @@ static int audit_defer_start(PciArea *a) {
         return r;
 }
 
-int pci_area_queue_audit(PciArea *a, sd_bus_message *msg) {
+int pci_queue_audit(PciArea *a, sd_bus_message *msg) {
         bool first = !a->audit_defer;
         int r;
 
@@ -587,7 +561,7 @@ int pci_area_queue_audit(PciArea *a, sd_bus_message *msg) {
         return 0;
 }
 
-int pci_area_reaudit(PciArea *a) {
+int pci_reaudit(PciArea *a) {
         PciTopology *t;
         int r;
 
@@ -605,11 +579,11 @@ int pci_area_reaudit(PciArea *a) {
         r = pci_load(a, &t);
         if (r < 0)
                 return r;
-        return pci_area_install(a, t);
+        return pci_install(a, t);
 }
 
 /* Replaces the topology with t (taking it) and tells clients what changed. */
-int pci_area_install(PciArea *a, PciTopology *t) {
+int pci_install(PciArea *a, PciTopology *t) {
         _cleanup_(pci_topology_freep) PciTopology *old = NULL;
         _cleanup_strv_free_ char **added = NULL, **removed = NULL;
         _cleanup_free_ PciDev **list = NULL;
@@ -663,16 +637,9 @@ int pci_area_install(PciArea *a, PciTopology *t) {
         a->updates++;
         if (r < 0)
                 log_warning_errno(r, "Failed to send PCI change signals: %m");
-        manager_broadcast(a->m, MANAGER_EVENT_PCI_CHANGED);
+        manager_broadcast_type(a->m, MANAGER_EVENT_PCI_CHANGED);
         manager_update_state(a->m);
         return 0;
-}
-
-void pci_area_event(Manager *m, ManagerEvent ev) {
-        PciArea *a = m->pci;
-        if (!a || ev != MANAGER_EVENT_CONFIG_RELOADED)
-                return;
-        /* nothing in the configuration concerns the PCI audit yet */
 }
 
 static json_object *findings_json(PciTopology *t) {
@@ -711,12 +678,10 @@ static json_object *summary_json(PciArea *a, char **unsafe) {
         return s;
 }
 
-int pci_area_describe(Manager *m, json_object *root) {
-        PciArea *a = m->pci;
+static int pci_describe(void *data, json_object *root) {
+        PciArea *a = data;
         json_object *o, *unsafe;
 
-        if (!a)
-                return 0;
         o = json_object_new_object();
         unsafe = json_object_new_array();
         if (!o || !unsafe) {
@@ -751,9 +716,10 @@ int pci_area_describe(Manager *m, json_object *root) {
         return 0;
 }
 
-bool pci_area_degraded(Manager *m) {
-        PciArea *a = m->pci;
-        if (!a || !a->topo)
+static bool pci_degraded(void *data) {
+        PciArea *a = data;
+
+        if (!a->topo)
                 return false;
         /* host-level problems that make SNP guests impossible */
         for (size_t i = 0; i < a->topo->n_findings; i++)
@@ -761,3 +727,14 @@ bool pci_area_degraded(Manager *m) {
                         return true;
         return false;
 }
+
+/* No event hook: nothing in the configuration or the other areas concerns the PCI audit yet. */
+const AreaVTable pci_area_vtable = {
+        .name = "pci",
+        .start = pci_start,
+        .free = pci_free,
+        .uevent = pci_uevent,
+        .describe = pci_describe,
+        .degraded = pci_degraded,
+        .loading = pci_loading,
+};

@@ -4,6 +4,7 @@
  * and Refresh(). */
 
 #include "bus-errors.h"
+#include "bus-properties.h"
 #include "bus-util.h"
 #include "check-history.h"
 #include "log.h"
@@ -11,7 +12,7 @@
 #include "state.h"
 
 static PspArea *area(void *userdata) {
-        return ((Manager *) userdata)->psp;
+        return userdata;
 }
 
 static const SevStatus *sev(PspArea *a) {
@@ -135,21 +136,21 @@ static int property_get_reported_tcb_parts(sd_bus *bus, const char *path, const 
 }
 
 static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        PspArea *a = userdata;
         int r;
 
-        r = psp_reread(m, NULL);
+        r = psp_reread(a, NULL);
         if (r < 0)
                 return bus_error_set_errnof_host(error, r, "The PSP state could not be re-read: %m");
         if (r > 0)
                 /* the status ioctls run on the worker; the reply comes when they are done */
-                return psp_refresh_wait(m, msg) < 0 ? -ENOMEM : 1;
+                return psp_refresh_wait(a, msg) < 0 ? -ENOMEM : 1;
         return sd_bus_reply_method_return(msg, NULL);
 }
 
 static int method_get_check_history(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
-        Manager *m = userdata;
+        Manager *m = area(userdata)->manager;
         json_object *section = NULL, *h = NULL;
         int r;
 
@@ -178,10 +179,10 @@ static int method_get_check_history(sd_bus_message *msg, void *userdata, sd_bus_
         return sd_bus_send(NULL, reply, NULL);
 }
 
-#define P(name, sig, getter) SD_BUS_PROPERTY(name, sig, property_get_##getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+#define P(name, sig, getter) { name, sig, property_get_##getter, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE }
 
-static const sd_bus_vtable psp_vtable[] = {
-        SD_BUS_VTABLE_START(0),
+/* The contract's order (dbus/org.hwsecd1.Psp.xml): the properties, then the methods. */
+static const BusProperty psp_properties[] = {
         P("Present", "b", present),
         P("PciAddress", "s", pci_address),
         P("PciDeviceId", "q", pci_device_id),
@@ -224,6 +225,10 @@ static const sd_bus_vtable psp_vtable[] = {
         P("LastErrorMessage", "s", last_error_message),
         P("LastFirmwareStatus", "u", last_firmware_status),
         P("LastRefresh", "t", last_refresh),
+};
+
+static const sd_bus_vtable psp_methods[] = {
+        SD_BUS_VTABLE_START(0),
         /* Not a mutation and no polkit action: it re-reads the PSP. Left privileged (sd-bus lets
          * root and the daemon's own user call it) because every call issues PSP commands, which
          * share one kernel mutex with KVM. */
@@ -233,13 +238,21 @@ static const sd_bus_vtable psp_vtable[] = {
         SD_BUS_VTABLE_END
 };
 
-int bus_psp_register(Manager *m) {
-        return sd_bus_add_object_vtable(m->bus, &m->psp->slot, PSP_OBJECT_PATH, PSP_INTERFACE, psp_vtable, m);
+static const BusPropertyTable psp_table = BUS_PROPERTY_TABLE(PSP_INTERFACE, psp_properties, psp_methods);
+
+int bus_psp_register(PspArea *a) {
+        int r;
+
+        r = bus_property_table_vtable(&psp_table, &a->vtable);
+        if (r < 0)
+                return r;
+        return sd_bus_add_object_vtable(a->manager->bus, &a->slot, PSP_OBJECT_PATH, PSP_INTERFACE, a->vtable, a);
 }
 
-int bus_psp_emit_changed(Manager *m) {
-        if (!m->serving)
-                return 0;
-        /* NULL: every property flagged EMITS_CHANGE */
-        return sd_bus_emit_properties_changed_strv(m->bus, PSP_OBJECT_PATH, PSP_INTERFACE, NULL);
+/* Only the properties whose value changed since the last call; nothing before the name is taken
+ * (the call then only records the values). */
+int bus_psp_emit_changed(PspArea *a) {
+        Manager *m = a->manager;
+
+        return bus_property_table_emit_changed(&psp_table, m->bus, PSP_OBJECT_PATH, a, &a->properties, m->serving);
 }

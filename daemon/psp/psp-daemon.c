@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The PSP area: discovery of the PSP PCI function and the misc devices sev/sfs (enumeration at
- * start, then uevents), SEV/SNP status on every change, and the readiness checks, which are
- * recomputed on every ManagerEvent. */
+ * start, then uevents, and kvm_amd changes the host facts report), SEV/SNP status on every
+ * change, published to the other areas as a PspSnapshot (MANAGER_EVENT_PSP_CHANGED). */
 
 #include <inttypes.h>
 #include <sys/stat.h>
@@ -10,18 +10,11 @@
 #include <time.h>
 
 #include "bus-util.h"
-#include "check-facts.h"
 #include "fileio.h"
 #include "log.h"
 #include "paths.h"
 #include "psp-daemon.h"
 #include "state.h"
-
-#define STATE_KEY "checks"
-
-static bool streq_ptr(const char *a, const char *b) {
-        return a && b ? streq(a, b) : a == b;
-}
 
 static uint64_t now_realtime_usec(void) {
         struct timespec ts;
@@ -215,20 +208,22 @@ static int read_status_now(PspArea *a) {
         return 0;
 }
 
+/* CPUID is read once, by the host facts. */
 static void read_cpu(PspArea *a) {
-        a->cpu_error = cpuid_identity(&a->cpu);
+        const HostCpu *c = &a->manager->facts.cpu;
+
+        a->cpu_error = c->identity_error;
+        a->cpu = c->identity;
         a->layout = a->cpu_error == 0 ? tcb_layout_for_family(a->cpu.family) : TCB_LAYOUT_UNKNOWN;
 }
 
 /* Discovery (sysfs, udev database), with the log records; no status, no bus signals. */
-static int read_devices(Manager *m, const char *exclude) {
-        PspArea *a = m->psp;
+static int read_devices(PspArea *a, const char *exclude) {
         _cleanup_free_ char *syspath = NULL;
         bool was_present = a->present;
         int r;
 
         forget_removed(a, NULL);
-        read_cpu(a);
 
         r = discover_pci(a, exclude, &syspath);
         if (r == -ENOMEM)
@@ -260,15 +255,20 @@ static int read_devices(Manager *m, const char *exclude) {
         return 0;
 }
 
-static int recompute_checks(Manager *m);
+static void snapshot(PspArea *a, PspSnapshot *ret);
+
+static void publish(PspArea *a) {
+        PspSnapshot s;
+
+        snapshot(a, &s);
+        manager_broadcast(a->manager, &(ManagerEvent) { .type = MANAGER_EVENT_PSP_CHANGED, .psp = &s });
+}
 
 /* A re-read is complete: announce it, and answer the Refresh() calls that waited for it. */
-static void reread_finished(Manager *m) {
-        PspArea *a = m->psp;
-
-        (void) bus_psp_emit_changed(m);
-        /* every area hears of it; our own event hook recomputes the checks */
-        manager_broadcast(m, MANAGER_EVENT_PSP_CHANGED);
+static void reread_finished(PspArea *a) {
+        (void) bus_psp_emit_changed(a);
+        /* every area hears of it, and the readiness checks */
+        publish(a);
         for (size_t i = 0; i < a->n_waiting; i++) {
                 int r = sd_bus_reply_method_return(a->waiting[i], NULL);
                 if (r < 0)
@@ -279,48 +279,86 @@ static void reread_finished(Manager *m) {
         a->n_waiting = 0;
 }
 
+/* One status read on the worker thread: its input and its result. */
+typedef struct StatusRead {
+        PspArea *a;
+        char *node;
+        uint64_t generation;            /* the re-read it belongs to */
+        SevPlatform result;
+} StatusRead;
+
+static WorkerPool status_pool = WORKER_POOL_INIT("psp-status", 1);
+
+static void status_read_free(void *data) {
+        StatusRead *s = data;
+
+        if (!s)
+                return;
+        free(s->node);
+        free(s);
+}
+
+static void status_read_run(void *data) {
+        StatusRead *s = data;
+
+        sev_query_platform(s->node, &s->result);
+}
+
+static void on_status_read(Worker *w, void *data);
+
 /* Starts the status read on the worker; without a thread, reads in the loop. 1: pending. */
-static int start_status_read(Manager *m) {
-        PspArea *a = m->psp;
-        _cleanup_free_ char *node = sev_node();
+static int start_status_read(PspArea *a) {
+        StatusRead *s;
         int r;
 
-        if (!node)
+        s = calloc(1, sizeof *s);
+        if (!s)
                 return log_oom();
-        r = psp_status_worker_start(&a->worker, node, a->status_generation);
+        s->a = a;
+        s->generation = a->status_generation;
+        s->node = sev_node();
+        if (!s->node) {
+                status_read_free(s);
+                return log_oom();
+        }
+        r = worker_start(&a->status_worker, a->manager->event, &status_pool, 0, status_read_run, on_status_read, s,
+                         status_read_free);
         if (r >= 0)
                 return 1;
+        status_read_free(s);
         log_warning_errno(r, "Cannot read the PSP status on a worker thread, reading it in the event loop: %m");
         r = read_status_now(a);
         return r < 0 ? log_oom() : 0;
 }
 
-static void on_status_read(PspStatusWorker *w, const SevPlatform *result, uint64_t generation, void *userdata) {
-        Manager *m = userdata;
-        PspArea *a = m->psp;
+static void on_status_read(Worker *w, void *data) {
+        StatusRead *s = data;
+        PspArea *a = s->a;
         int r;
 
-        if (generation != a->status_generation) {
+        if (s->generation != a->status_generation) {
                 /* the device went away meanwhile (already announced), or a newer read was asked
                  * for while this one ran: this result is stale */
                 log_debug("Dropping the result of PSP status read %" PRIu64 ", re-read %" PRIu64 " replaced it.",
-                          generation, a->status_generation);
+                          s->generation, a->status_generation);
+                a->status_worker = worker_free(a->status_worker);
                 if (!a->reread_queued)
                         return;
                 a->reread_queued = false;
-                r = start_status_read(m);
+                r = start_status_read(a);
                 if (r > 0)
                         return;
-        } else
-                set_status(a, result);
-        reread_finished(m);
+        } else {
+                set_status(a, &s->result);
+                a->status_worker = worker_free(a->status_worker);
+        }
+        reread_finished(a);
 }
 
-int psp_reread(Manager *m, const char *exclude) {
-        PspArea *a = m->psp;
+int psp_reread(PspArea *a, const char *exclude) {
         int r;
 
-        r = read_devices(m, exclude);
+        r = read_devices(a, exclude);
         if (r < 0)
                 return r;
 
@@ -328,20 +366,19 @@ int psp_reread(Manager *m, const char *exclude) {
         if (!a->dev_sev) {
                 a->reread_queued = false;
                 set_status(a, NULL);
-        } else if (a->worker.active) {
+        } else if (worker_running(a->status_worker)) {
                 a->reread_queued = true;        /* on_status_read() starts it */
                 return 1;
         } else {
-                r = start_status_read(m);
+                r = start_status_read(a);
                 if (r != 0)
                         return r;
         }
-        reread_finished(m);
+        reread_finished(a);
         return 0;
 }
 
-int psp_refresh_wait(Manager *m, sd_bus_message *msg) {
-        PspArea *a = m->psp;
+int psp_refresh_wait(PspArea *a, sd_bus_message *msg) {
         sd_bus_message **w;
 
         w = reallocarray(a->waiting, a->n_waiting + 1, sizeof *w);
@@ -352,158 +389,53 @@ int psp_refresh_wait(Manager *m, sd_bus_message *msg) {
         return 0;
 }
 
-/* ---- checks ---- */
-
-static int recompute_checks(Manager *m) {
-        PspArea *a = m->psp;
-        _cleanup_free_ CheckChange *changes = NULL;
-        CheckFacts f = {};
-        CheckList l = {};
-        json_object *section = NULL;
-        size_t dropped = 0;
-        bool had_last;
-        int r, n;
-
-        r = check_facts_gather(&f);
-        if (r >= 0)
-                r = check_facts_set_psp(&f, a->present, a->present ? a->dev.address : NULL,
-                                        a->present ? a->dev.driver : NULL, a->dev_sev_open_error,
-                                        a->status_queried, &a->platform);
-        if (r >= 0) {
-                /* the PSP area's view of /dev/sev (udev) wins over a bare stat() */
-                f.dev_sev_exists = a->dev_sev ? TRI_YES : TRI_NO;
-                f.sfs_present = a->dev_sfs ? TRI_YES : TRI_NO;
-                r = checks_run(&f, &l);
-        }
-        check_facts_done(&f);
-        if (r < 0)
-                return log_error_errno(r, "Failed to run the readiness checks: %m");
-
-        check_list_done(&a->checks);
-        a->checks = l;
-
-        if (json_object_object_get_ex(m->state, STATE_KEY, &section) && !json_object_is_type(section, json_type_object))
-                log_warning("\"%s\" in %s is not an object; starting a new check history.", STATE_KEY, STATE_FILE_NAME);
-        section = state_section(m->state, STATE_KEY);
-        if (!section)
-                return log_oom();
-        had_last = json_object_object_get_ex(section, "last", NULL);
-        n = check_history_apply(section, &a->checks, now_realtime_usec(), &changes, &dropped);
-        if (n < 0)
-                return log_error_errno(n, "Failed to update the check history: %m");
-        if (dropped > 0)
-                log_warning("Dropped %zu malformed entr%s from the check history in %s.", dropped,
-                            dropped == 1 ? "y" : "ies", STATE_FILE_NAME);
-        for (int i = 0; i < n; i++) {
-                const Check *c = check_list_find(&a->checks, changes[i].id);
-
-                log_struct(LOG_NOTICE, MESSAGE_ID_CHECK_CHANGED, "Check %s: %s -> %s (%s)", changes[i].id,
-                           changes[i].old_result, changes[i].new_result, c ? strna(c->detail) : "");
-        }
-        /* The first run records "last" too, so that a change across a restart is noticed. */
-        if (n > 0 || dropped > 0 || !had_last)
-                (void) manager_save_state(m);
-        return 0;
-}
-
-/* ---- kvm_amd watch ---- */
-
-/* "loaded sev=Y sev_es=Y sev_snp=Y cth=99", or "absent": what the checks and the PSP state
- * depend on in kvm_amd. */
-static char *kvm_signature(void) {
-        static const char * const params[] = { "sev", "sev_es", "sev_snp", "ciphertext_hiding_asids" };
-        _cleanup_free_ char *dir = path_join(paths_sysfs_dir(), "module/kvm_amd/parameters");
-        char *sig = NULL;
-        struct stat st;
-
-        if (!dir)
-                return NULL;
-        if (stat(dir, &st) < 0)
-                return strdup("absent");
-        sig = strdup("loaded");
-        for (size_t i = 0; sig && i < ELEMENTSOF(params); i++) {
-                _cleanup_free_ char *p = path_join(dir, params[i]), *v = NULL;
-                char *n = NULL;
-
-                if (!p || read_one_line_file(p, &v) < 0)
-                        v = mfree(v);
-                if (asprintf(&n, "%s %s=%.32s", sig, params[i], v ? strstrip_trailing(v) : "?") < 0)
-                        n = NULL;
-                free(sig);
-                sig = n;
-        }
-        return sig;
-}
-
-static int on_kvm_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-        PspArea *a = m->psp;
-        _cleanup_free_ char *sig = kvm_signature();
-
-        if (sig && !streq_ptr(sig, a->kvm_signature)) {
-                log_info("kvm_amd changed (%s -> %s); re-reading the PSP.", strna(a->kvm_signature), sig);
-                free(a->kvm_signature);
-                a->kvm_signature = TAKE_PTR(sig);
-                (void) psp_reread(m, NULL);
-        }
-        (void) sd_event_source_set_time_relative(s, PSP_KVM_POLL_USEC);
-        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-        return 0;
-}
-
 /* ---- hooks ---- */
 
-int psp_area_start(Manager *m) {
+static int psp_start(Manager *m, void **ret) {
+        PspArea *a;
         int r;
 
-        m->psp = calloc(1, sizeof(PspArea));
-        if (!m->psp)
+        a = calloc(1, sizeof(PspArea));
+        if (!a)
                 return log_oom();
-        m->psp->manager = m;
-        m->psp->worker.fd = -EBADF;
+        a->manager = m;
+        *ret = a;
 
-        r = bus_psp_register(m);
+        r = bus_psp_register(a);
         if (r < 0)
                 return log_error_errno(r, "Failed to register %s: %m", PSP_INTERFACE);
 
-        /* No broadcast here: the other areas have not started yet. They read psp_area_snapshot()
-         * when they start, and every later change is broadcast. */
-        m->psp->kvm_signature = kvm_signature();
-        r = sd_event_add_time_relative(m->event, &m->psp->kvm_timer, CLOCK_MONOTONIC, PSP_KVM_POLL_USEC, 0,
-                                       on_kvm_timer, m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to arm the kvm_amd watch: %m");
-        (void) sd_event_source_set_description(m->psp->kvm_timer, "psp-kvm-amd-watch");
-
-        r = psp_status_worker_init(&m->psp->worker, m->event, on_status_read, m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to set up the PSP status worker: %m");
-
-        r = read_devices(m, NULL);
+        read_cpu(a);
+        r = read_devices(a, NULL);
         if (r >= 0)
-                r = read_status_now(m->psp);
+                r = read_status_now(a);
         if (r < 0)
                 return r == -ENOMEM ? log_oom() : r;
-        return recompute_checks(m);
+        /* what PropertiesChanged compares with later */
+        r = bus_psp_emit_changed(a);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read back the %s properties: %m", PSP_INTERFACE);
+        /* Not delivered yet (the other areas have not started), but retained: they read it
+         * with manager_retained_psp() when they start. */
+        publish(a);
+        return 0;
 }
 
-void psp_area_free(Manager *m) {
-        PspArea *a = m->psp;
+static void psp_free(void *data) {
+        PspArea *a = data;
 
-        if (!a)
-                return;
-        psp_status_worker_done(&a->worker);
+        if (worker_running(a->status_worker))
+                log_info("Waiting for a PSP status read to finish before stopping.");
+        a->status_worker = worker_free(a->status_worker);
         for (size_t i = 0; i < a->n_waiting; i++)
                 sd_bus_message_unref(a->waiting[i]);
         free(a->waiting);
         sd_bus_slot_unref(a->slot);
-        sd_event_source_disable_unref(a->kvm_timer);
-        free(a->kvm_signature);
+        free(a->vtable);
+        bus_property_cache_done(&a->properties);
         psp_device_done(&a->dev);
         strv_free(a->removed);
-        check_list_done(&a->checks);
         free(a);
-        m->psp = NULL;
 }
 
 static bool uevent_concerns_psp(PspArea *a, sd_device *d, const char **ret_syspath) {
@@ -527,7 +459,7 @@ static bool uevent_concerns_psp(PspArea *a, sd_device *d, const char **ret_syspa
  * PrivateDevices=yes the nodes are bound in, and allowed in the device cgroup, when the service
  * starts, so a PSP that came back (ccp reloaded) or came late is out of reach until a restart.
  * Then we stop with PSP_EXIT_NODE_STALE and systemd starts us again with fresh binds. */
-static bool node_went_stale(Manager *m, sd_device *d) {
+static bool node_went_stale(PspArea *a, sd_device *d) {
         const char *subsystem = NULL, *sysname = NULL;
         int r;
 
@@ -543,17 +475,17 @@ static bool node_went_stale(Manager *m, sd_device *d) {
         }
         log_node_problem(d, sysname, r, "exiting so that the service manager starts hwsecd again with the new node.");
         (void) sd_notify(false, "STOPPING=1");
-        (void) sd_event_exit(m->event, PSP_EXIT_NODE_STALE);
+        (void) sd_event_exit(a->manager->event, PSP_EXIT_NODE_STALE);
         return true;
 }
 
-void psp_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
-        PspArea *a = m->psp;
+static void psp_uevent(void *data, sd_device *d, sd_device_action_t action) {
+        PspArea *a = data;
         const char *syspath = NULL;
 
-        if (!a || !uevent_concerns_psp(a, d, &syspath))
+        if (!uevent_concerns_psp(a, d, &syspath))
                 return;
-        if (action == SD_DEVICE_ADD && node_went_stale(m, d))
+        if (action == SD_DEVICE_ADD && node_went_stale(a, d))
                 return;
 
         log_debug("PSP uevent %d for %s", (int) action, syspath);
@@ -563,7 +495,7 @@ void psp_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
                         log_oom();
                         return;
                 }
-                (void) psp_reread(m, syspath);
+                (void) psp_reread(a, syspath);
                 break;
         case SD_DEVICE_ADD:
                 forget_removed(a, syspath);
@@ -574,116 +506,52 @@ void psp_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
         case SD_DEVICE_MOVE:
         case SD_DEVICE_ONLINE:
         case SD_DEVICE_OFFLINE:
-                (void) psp_reread(m, NULL);
+                (void) psp_reread(a, NULL);
                 break;
         default:
                 break;
         }
 }
 
-void psp_area_event(Manager *m, ManagerEvent ev) {
-        if (!m->psp)
-                return;
-        (void) recompute_checks(m);
+static void psp_event(void *data, const ManagerEvent *ev) {
+        PspArea *a = data;
+
+        /* Loading kvm_amd initialises SEV/SNP (Linux >= 6.16) and sends no uevent we see: the
+         * host facts poll the parameters and tell us. */
+        if (ev->type == MANAGER_EVENT_FACTS_CHANGED && (ev->facts_changed & HOST_FACTS_KVM)) {
+                log_info("kvm_amd changed; re-reading the PSP.");
+                (void) psp_reread(a, NULL);
+        }
 }
 
-int psp_area_describe(Manager *m, json_object *root) {
-        json_object *o;
+static int psp_describe(void *data, json_object *root) {
+        json_object *o = psp_to_json(data);
 
-        if (!m->psp)
-                return 0;
-        o = psp_to_json(m->psp);
         if (!o)
                 return -ENOMEM;
         json_object_object_add(root, "psp", o);
         return 0;
 }
 
-bool psp_area_degraded(Manager *m) {
-        PspArea *a = m->psp;
+static bool psp_degraded(void *data) {
+        PspArea *a = data;
 
         /* Absence is state. A PSP that is there but cannot answer its status is a problem. */
-        return a && a->present && a->dev_sev && a->status_queried && !a->platform.sev_valid;
+        return a->present && a->dev_sev && a->status_queried && !a->platform.sev_valid;
 }
 
-static void summary(Manager *m, unsigned counts[_CHECK_RESULT_MAX]) {
-        if (m->psp)
-                check_list_summary(&m->psp->checks, counts);
-        else
-                memset(counts, 0, sizeof(unsigned) * _CHECK_RESULT_MAX);
-}
-
-int psp_area_append_checks(Manager *m, sd_bus_message *reply) {
-        const CheckList *l = m->psp ? &m->psp->checks : &(CheckList) {};
-        int r;
-
-        r = sd_bus_message_open_container(reply, 'a', "(ssssssa{sv}a{sv})");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < l->n; i++) {
-                const Check *c = &l->checks[i];
-                _cleanup_json_ json_object *rem = check_remediation_to_json(c);
-
-                if (!rem)
-                        return -ENOMEM;
-                r = sd_bus_message_open_container(reply, 'r', "ssssssa{sv}a{sv}");
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "ssssss", c->id, c->category,
-                                                  check_result_to_string(c->result), c->title,
-                                                  c->detail ?: "", c->hint ?: "");
-                if (r >= 0)
-                        r = bus_append_json_dict(reply, c->evidence);
-                if (r >= 0)
-                        r = bus_append_json_dict(reply, rem);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-                if (r < 0)
-                        return r;
+static void snapshot(PspArea *a, PspSnapshot *ret) {
+        *ret = (PspSnapshot) {
+                .pci_present = a->present,
+                .dev_sev = a->dev_sev,
+                .dev_sfs = a->dev_sfs,
+                .status_queried = a->status_queried,
+                .platform = a->platform,
+        };
+        if (a->present) {
+                snprintf(ret->pci_address, sizeof ret->pci_address, "%s", strempty(a->dev.address));
+                snprintf(ret->driver, sizeof ret->driver, "%s", strempty(a->dev.driver));
         }
-        return sd_bus_message_close_container(reply);
-}
-
-int psp_area_append_check_summary(Manager *m, sd_bus_message *reply) {
-        unsigned counts[_CHECK_RESULT_MAX];
-        int r;
-
-        summary(m, counts);
-        r = sd_bus_message_open_container(reply, 'a', "{su}");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < _CHECK_RESULT_MAX; i++) {
-                r = sd_bus_message_append(reply, "{su}", check_result_to_string((CheckResult) i), counts[i]);
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_close_container(reply);
-}
-
-int psp_area_describe_checks(Manager *m, json_object *root) {
-        unsigned counts[_CHECK_RESULT_MAX];
-        json_object *a, *s;
-
-        a = check_list_to_json(m->psp ? &m->psp->checks : &(CheckList) {});
-        s = json_object_new_object();
-        if (!a || !s) {
-                json_object_put(a);
-                json_object_put(s);
-                return -ENOMEM;
-        }
-        summary(m, counts);
-        for (size_t i = 0; i < _CHECK_RESULT_MAX; i++)
-                json_object_object_add(s, check_result_to_string((CheckResult) i), json_object_new_int64(counts[i]));
-        json_object_object_add(root, "checks", a);
-        json_object_object_add(root, "check_summary", s);
-        return 0;
-}
-
-void psp_area_snapshot(Manager *m, PspSnapshot *ret) {
-        PspArea *a = m->psp;
-
-        *ret = (PspSnapshot) {};
-        if (!a)
-                return;
         ret->present = a->present && a->dev_sev;
         ret->sev_status_valid = a->platform.sev_valid;
         if (a->platform.sev_valid) {
@@ -784,3 +652,13 @@ json_object *psp_to_json(PspArea *a) {
         json_object_object_add(o, "summary", summary_to_json(a));
         return o;
 }
+
+const AreaVTable psp_area_vtable = {
+        .name = "psp",
+        .start = psp_start,
+        .free = psp_free,
+        .uevent = psp_uevent,
+        .event = psp_event,
+        .describe = psp_describe,
+        .degraded = psp_degraded,
+};

@@ -1,24 +1,28 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The PSP area's state, shared between psp-daemon.c (discovery, status, checks) and
- * bus-psp.c (org.hwsecd1.Psp). */
+/* The PSP area: its AreaVTable for the table in daemon/areas.c, and its state, shared between
+ * psp-daemon.c (discovery, status, the snapshot it publishes) and bus-psp.c (org.hwsecd1.Psp). */
 
-#include "check-history.h"
-#include "checks.h"
+#include "area.h"
+#include "bus-properties.h"
 #include "cpuid.h"
 #include "manager.h"
 #include "psp-device.h"
 #include "sev-status.h"
-#include "status-worker.h"
 #include "tcb.h"
+#include "worker.h"
 
 #define PSP_OBJECT_PATH "/org/hwsecd1/psp"
 #define PSP_INTERFACE "org.hwsecd1.Psp"
 
+typedef struct PspArea PspArea;
+
 struct PspArea {
         Manager *manager;
         sd_bus_slot *slot;
+        sd_bus_vtable *vtable;          /* built from the property table (bus-psp.c) */
+        BusPropertyCache properties;    /* what PropertiesChanged last said */
 
         /* discovery */
         bool present;                   /* the PSP PCI function exists */
@@ -39,22 +43,15 @@ struct PspArea {
         SevPlatform platform;
         SevError last_error;            /* the error shown as LastError (SEV first, then SNP) */
         uint64_t last_refresh;          /* CLOCK_REALTIME usec */
-        PspStatusWorker worker;         /* status ioctls off the event loop */
+        Worker *status_worker;          /* status ioctls off the event loop (at most one) */
         uint64_t status_generation;     /* bumped by every re-read; a result of an older one is dropped */
         bool reread_queued;             /* a re-read came while the worker ran: read again after it */
         sd_bus_message **waiting;       /* Refresh() calls answered when the re-read is complete */
         size_t n_waiting;
 
-        /* checks */
-        CheckList checks;
-
-        /* kvm_amd watch: module loads are "module" uevents, which the monitor does not pass on,
-         * and loading kvm_amd initialises SEV/SNP (Linux >= 6.16), so its parameters are polled */
-        sd_event_source *kvm_timer;
-        char *kvm_signature;
 };
 
-#define PSP_KVM_POLL_USEC (2 * USEC_PER_SEC)
+extern const AreaVTable psp_area_vtable;
 
 /* The exit status when udev adds /dev/sev or /dev/sfs but the node in our /dev is missing or is
  * another major:minor: under the unit's PrivateDevices=yes the nodes are bound in (and allowed in
@@ -66,11 +63,11 @@ struct PspArea {
  * MANAGER_EVENT_PSP_CHANGED. exclude: a syspath that is going away (NULL for none). The status
  * ioctls run on a worker thread: returns 1 when the re-read completes later (then it announces
  * and broadcasts), 0 when it is complete, negative errno on failure. */
-int psp_reread(Manager *m, const char *exclude);
+int psp_reread(PspArea *a, const char *exclude);
 /* Answers msg (Refresh()) with an empty reply when the pending re-read is complete. */
-int psp_refresh_wait(Manager *m, sd_bus_message *msg);
+int psp_refresh_wait(PspArea *a, sd_bus_message *msg);
 
 /* psp-daemon.c describes; bus-psp.c serves. */
-int bus_psp_register(Manager *m);
-int bus_psp_emit_changed(Manager *m);
+int bus_psp_register(PspArea *a);
+int bus_psp_emit_changed(PspArea *a);
 json_object *psp_to_json(PspArea *a);

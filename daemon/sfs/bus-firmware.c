@@ -5,8 +5,9 @@
 #include <ctype.h>
 
 #include "bus-errors.h"
+#include "bus-properties.h"
 #include "bus-util.h"
-#include "firmware-area.h"
+#include "firmware-daemon.h"
 #include "fileio.h"
 #include "log.h"
 #include "paths.h"
@@ -63,20 +64,16 @@ void bus_firmware_job_changed(FirmwareArea *a, Job *j) {
                                         NULL);
 }
 
-void bus_firmware_changed(FirmwareArea *a, const char *property, ...) {
-        _cleanup_strv_free_ char **l = NULL;
-        va_list ap;
+static const BusPropertyTable firmware_table;
 
-        if (!serving(a))
+void bus_firmware_changed(FirmwareArea *a) {
+        int r;
+
+        if (!a->slot)
                 return;
-        if (strv_extend(&l, property) < 0)
-                return;
-        va_start(ap, property);
-        for (const char *p; (p = va_arg(ap, const char *));)
-                if (strv_extend(&l, p) < 0)
-                        break;
-        va_end(ap);
-        (void) sd_bus_emit_properties_changed_strv(a->m->bus, FIRMWARE_PATH, FIRMWARE_IFACE, l);
+        r = bus_property_table_emit_changed(&firmware_table, a->m->bus, FIRMWARE_PATH, a, &a->properties, serving(a));
+        if (r < 0)
+                log_warning_errno(r, "Failed to announce the %s properties: %m", FIRMWARE_IFACE);
 }
 
 /* ---- value helpers ---- */
@@ -564,12 +561,16 @@ static int job_enumerate(sd_bus *bus, const char *path, void *userdata, char ***
         return 0;
 }
 
-static const sd_bus_vtable firmware_vtable[] = {
+/* The contract's order (dbus/org.hwsecd1.Firmware.xml): the properties, then the methods. */
+static const BusProperty firmware_properties[] = {
+        { "SfsPresent", "b", property_get_present, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Versions", "a{sv}", property_get_versions, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Jobs", "ao", property_get_jobs, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "MaintenanceWindows", "as", property_get_windows, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+};
+
+static const sd_bus_vtable firmware_methods[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("SfsPresent", "b", property_get_present, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Versions", "a{sv}", property_get_versions, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Jobs", "ao", property_get_jobs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("MaintenanceWindows", "as", property_get_windows, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("StagePackage", SD_BUS_ARGS("h", fd, "s", name), SD_BUS_RESULT("s", sha256),
                                 method_stage_package, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ScheduleUpdate",
@@ -580,39 +581,56 @@ static const sd_bus_vtable firmware_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-static const sd_bus_vtable firmware_job_vtable[] = {
+static const BusPropertyTable firmware_table = BUS_PROPERTY_TABLE(FIRMWARE_IFACE, firmware_properties, firmware_methods);
+
+/* dbus/org.hwsecd1.FirmwareJob.xml. A job announces its changes with bus_firmware_job_changed(). */
+static const BusProperty firmware_job_properties[] = {
+        { "Id", "u", job_property, NULL, SD_BUS_VTABLE_PROPERTY_CONST },
+        { "Payload", "s", job_property, NULL, SD_BUS_VTABLE_PROPERTY_CONST },
+        { "Sha256", "s", job_property, NULL, SD_BUS_VTABLE_PROPERTY_CONST },
+        { "NotBefore", "t", job_property, NULL, SD_BUS_VTABLE_PROPERTY_CONST },
+        { "NotAfter", "t", job_property, NULL, SD_BUS_VTABLE_PROPERTY_CONST },
+        { "InWindow", "b", job_property, NULL, SD_BUS_VTABLE_PROPERTY_CONST },
+        { "Created", "t", job_property, NULL, SD_BUS_VTABLE_PROPERTY_CONST },
+        { "State", "s", job_property, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Started", "t", job_property, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Finished", "t", job_property, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Result", "s", job_property, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "SfsStatus", "s", job_property, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "SfsExtendedStatus", "s", job_property, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Error", "s", job_property, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "VersionsBefore", "a{sv}", job_property, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "VersionsAfter", "a{sv}", job_property, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+};
+
+static const sd_bus_vtable firmware_job_methods[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Id", "u", job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Payload", "s", job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Sha256", "s", job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("NotBefore", "t", job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("NotAfter", "t", job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("InWindow", "b", job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Created", "t", job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("State", "s", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Started", "t", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Finished", "t", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Result", "s", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("SfsStatus", "s", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("SfsExtendedStatus", "s", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Error", "s", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("VersionsBefore", "a{sv}", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("VersionsAfter", "a{sv}", job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
+
+static const BusPropertyTable firmware_job_table = BUS_PROPERTY_TABLE(FIRMWARE_JOB_IFACE, firmware_job_properties,
+                                                                     firmware_job_methods);
 
 int bus_firmware_register(FirmwareArea *a) {
         sd_bus *bus = a->m->bus;
         int r;
 
-        r = sd_bus_add_object_vtable(bus, NULL, FIRMWARE_PATH, FIRMWARE_IFACE, firmware_vtable, a);
+        r = bus_property_table_vtable(&firmware_table, &a->vtable);
+        if (r < 0)
+                return log_oom();
+        r = sd_bus_add_object_vtable(bus, &a->slot, FIRMWARE_PATH, FIRMWARE_IFACE, a->vtable, a);
         if (r < 0)
                 return log_error_errno(r, "Failed to register %s: %m", FIRMWARE_IFACE);
-        r = sd_bus_add_fallback_vtable(bus, NULL, FIRMWARE_JOB_PREFIX, FIRMWARE_JOB_IFACE, firmware_job_vtable, job_find, a);
+        /* what PropertiesChanged compares with later */
+        bus_firmware_changed(a);
+        r = bus_property_table_vtable(&firmware_job_table, &a->job_vtable);
+        if (r < 0)
+                return log_oom();
+        r = sd_bus_add_fallback_vtable(bus, &a->job_slot, FIRMWARE_JOB_PREFIX, FIRMWARE_JOB_IFACE, a->job_vtable, job_find, a);
         if (r < 0)
                 return log_error_errno(r, "Failed to register %s: %m", FIRMWARE_JOB_IFACE);
-        r = sd_bus_add_node_enumerator(bus, NULL, FIRMWARE_JOB_PREFIX, job_enumerate, a);
+        r = sd_bus_add_node_enumerator(bus, &a->enum_slot, FIRMWARE_JOB_PREFIX, job_enumerate, a);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the firmware job enumerator: %m");
         return 0;

@@ -5,14 +5,13 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "bus-util.h"
 #include "conf.h"
 #include "fileio.h"
-#include "firmware-area.h"
+#include "firmware-daemon.h"
 #include "log.h"
 #include "paths.h"
 #include "state.h"
@@ -302,7 +301,7 @@ static void firmware_finish(FirmwareArea *a, Job *j) {
         for (size_t i = 0; i < n_dropped; i++)
                 bus_firmware_job_removed(a, dropped[i]);
         if (n_dropped > 0)
-                bus_firmware_changed(a, "Jobs", NULL);
+                bus_firmware_changed(a);
 }
 
 /* ---- jobs ---- */
@@ -323,10 +322,12 @@ static void firmware_fail(FirmwareArea *a, Job *j, int error, const char *fmt, .
         firmware_finish(a, j);
 }
 
-static void *firmware_worker(void *userdata) {
-        FirmwareArea *a = userdata;
+static WorkerPool update_pool = WORKER_POOL_INIT("firmware-update", 1);
+
+static void firmware_worker(void *data) {
+        FirmwareArea *a = data;
         FirmwareWork *w = &a->work;
-        uint64_t t0 = firmware_now(), one = 1;
+        uint64_t t0 = firmware_now();
         int fd;
 
         fd = open(SFS_DEVICE_PATH, O_RDWR | O_CLOEXEC | O_NOCTTY);
@@ -339,8 +340,6 @@ static void *firmware_worker(void *userdata) {
                 close(fd);
         }
         w->duration_usec = firmware_now() - t0;
-        (void) write(a->worker_fd, &one, sizeof one);
-        return NULL;
 }
 
 static void firmware_work_done(FirmwareArea *a) {
@@ -355,8 +354,6 @@ static void firmware_complete(FirmwareArea *a) {
         Job *j = a->running;
         char st[16];
 
-        (void) pthread_join(a->worker, NULL);
-        a->worker_active = false;
         a->running = NULL;
         if (!j) {
                 firmware_work_done(a);
@@ -376,7 +373,7 @@ static void firmware_complete(FirmwareArea *a) {
                         a->versions_valid = true;
                         a->versions_error = mfree(a->versions_error);
                 }
-                bus_firmware_changed(a, "Versions", NULL);
+                bus_firmware_changed(a);
         }
         j->finished_usec = firmware_now();
 
@@ -404,19 +401,16 @@ static void firmware_complete(FirmwareArea *a) {
         firmware_work_done(a);
         (void) firmware_save(a);
         if (!a->shutting_down)
-                manager_broadcast(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+                manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
 }
 
-static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        FirmwareArea *a = userdata;
-        uint64_t v;
+static void on_worker_done(Worker *w, void *data) {
+        FirmwareArea *a = data;
 
-        if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
-                log_warning_errno(errno, "Failed to read the worker eventfd: %m");
-        if (a->worker_active)
-                firmware_complete(a);
-        firmware_dispatch(a);
-        return 0;
+        a->worker = worker_free(a->worker);
+        firmware_complete(a);
+        if (!a->shutting_down)
+                firmware_dispatch(a);
 }
 
 static void firmware_start_job(FirmwareArea *a, Job *j) {
@@ -458,12 +452,10 @@ static void firmware_start_job(FirmwareArea *a, Job *j) {
         firmware_work_done(a);
         strcpy(a->work.payload, j->payload);
         a->running = j;
-        a->worker_active = true;
-        r = pthread_create(&a->worker, NULL, firmware_worker, a);
-        if (r != 0) {
+        r = worker_start(&a->worker, a->m->event, &update_pool, 0, firmware_worker, on_worker_done, a, NULL);
+        if (r < 0) {
                 a->running = NULL;
-                a->worker_active = false;
-                firmware_fail(a, j, r, "the update thread could not be started: %s", strerror(r));
+                firmware_fail(a, j, -r, "the update thread could not be started: %s", strerror(-r));
                 (void) firmware_save(a);
                 return;
         }
@@ -530,8 +522,8 @@ void firmware_dispatch(FirmwareArea *a) {
         }
         if (changed) {
                 (void) firmware_save(a);
-                bus_firmware_changed(a, "Jobs", NULL);
-                manager_broadcast(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+                bus_firmware_changed(a);
+                manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
         }
         /* A job that failed its start checks leaves the way free for the next one. */
         if (next && !a->running) {
@@ -560,8 +552,8 @@ int firmware_schedule(FirmwareArea *a, Job *j) {
                    "now / no deadline)%s.", j->id, j->payload, j->sha256, (unsigned long long) j->not_before_usec,
                    (unsigned long long) j->not_after_usec, j->window ? ", in the next maintenance window" : "");
         bus_firmware_job_added(a, j);
-        bus_firmware_changed(a, "Jobs", NULL);
-        manager_broadcast(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+        bus_firmware_changed(a);
+        manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
         return 0;
 }
 
@@ -586,8 +578,8 @@ int firmware_job_cancel(FirmwareArea *a, Job *j, int *ret_marker_error) {
                 bus_firmware_job_changed(a, j);
                 for (size_t i = 0; i < n_dropped; i++)
                         bus_firmware_job_removed(a, dropped[i]);
-                bus_firmware_changed(a, "Jobs", NULL);
-                manager_broadcast(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+                bus_firmware_changed(a);
+                manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
                 firmware_arm_timer(a);
                 return 0;
         }
@@ -600,7 +592,7 @@ int firmware_job_cancel(FirmwareArea *a, Job *j, int *ret_marker_error) {
         for (size_t i = 0; i < n_dropped; i++)
                 bus_firmware_job_removed(a, dropped[i]);
         if (n_dropped > 0)
-                bus_firmware_changed(a, "Jobs", NULL);
+                bus_firmware_changed(a);
         *ret_marker_error = cancel_marker_create(j->id);
         if (*ret_marker_error < 0)
                 log_error_errno(*ret_marker_error, "Failed to record the cancellation of firmware job %u: %m", j->id);
@@ -658,7 +650,7 @@ static void firmware_recover(FirmwareArea *a) {
                 (void) firmware_save(a);
 }
 
-int firmware_area_start(Manager *m) {
+static int firmware_start(Manager *m, void **ret) {
         FirmwareArea *a;
         int r;
 
@@ -666,8 +658,7 @@ int firmware_area_start(Manager *m) {
         if (!a)
                 return log_oom();
         a->m = m;
-        a->worker_fd = -EBADF;
-        m->firmware = a;
+        *ret = a;
 
         firmware_load_config(a);
         r = firmware_load_jobs(a);
@@ -683,13 +674,6 @@ int firmware_area_start(Manager *m) {
         a->present = sfs_node_exists();
         firmware_read_versions(a);
 
-        a->worker_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (a->worker_fd < 0)
-                return log_error_errno(errno, "Failed to create an eventfd: %m");
-        r = sd_event_add_io(m->event, &a->worker_source, a->worker_fd, EPOLLIN, on_worker_done, a);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch the worker eventfd: %m");
-
         r = bus_firmware_register(a);
         if (r < 0)
                 return r;
@@ -697,23 +681,25 @@ int firmware_area_start(Manager *m) {
         return 0;
 }
 
-void firmware_area_free(Manager *m) {
-        FirmwareArea *a = m->firmware;
+static void firmware_free(void *data) {
+        FirmwareArea *a = data;
 
-        if (!a)
-                return;
         a->shutting_down = true;
         firmware_stage_free_all(a);
-        if (a->worker_active) {
+        if (worker_running(a->worker)) {
                 /* Never abandon an update half-way: wait for the PSP's answer and record it. */
                 log_notice("Waiting for the running firmware update (job %u) to finish before exiting.",
                            a->running ? a->running->id : 0);
-                firmware_complete(a);
+                worker_finish(a->worker);
         }
+        a->worker = worker_free(a->worker);
         a->timer = sd_event_source_disable_unref(a->timer);
-        a->worker_source = sd_event_source_disable_unref(a->worker_source);
-        if (a->worker_fd >= 0)
-                close(a->worker_fd);
+        a->slot = sd_bus_slot_unref(a->slot);
+        a->job_slot = sd_bus_slot_unref(a->job_slot);
+        a->enum_slot = sd_bus_slot_unref(a->enum_slot);
+        free(a->vtable);
+        free(a->job_vtable);
+        bus_property_cache_done(&a->properties);
         job_list_done(&a->jobs);
         sfs_versions_done(&a->versions);
         firmware_work_done(a);
@@ -722,15 +708,14 @@ void firmware_area_free(Manager *m) {
         strv_free(a->allow);
         free(a->allow_error);
         free(a);
-        m->firmware = NULL;
 }
 
-void firmware_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
-        FirmwareArea *a = m->firmware;
+static void firmware_uevent(void *data, sd_device *d, sd_device_action_t action) {
+        FirmwareArea *a = data;
         const char *subsystem = NULL, *sysname = NULL;
         bool was;
 
-        if (!a || sd_device_get_subsystem(d, &subsystem) < 0 || !streq(subsystem, "misc") ||
+        if (sd_device_get_subsystem(d, &subsystem) < 0 || !streq(subsystem, "misc") ||
             sd_device_get_sysname(d, &sysname) < 0 || !streq(sysname, "sfs"))
                 return;
         was = a->present;
@@ -743,21 +728,21 @@ void firmware_area_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
         if (a->present != was)
                 log_notice("SFS device %s %s.", SFS_DEVICE_PATH, a->present ? "appeared" : "went away");
         /* During an update the worker owns the device; it reads the versions when it is done. */
-        if (!a->worker_active)
+        if (!worker_running(a->worker))
                 firmware_read_versions(a);
-        bus_firmware_changed(a, "SfsPresent", "Versions", NULL);
-        manager_broadcast(m, MANAGER_EVENT_FIRMWARE_CHANGED);
+        bus_firmware_changed(a);
+        manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
         if (a->present && !was)
                 firmware_dispatch(a);
 }
 
-void firmware_area_event(Manager *m, ManagerEvent ev) {
-        FirmwareArea *a = m->firmware;
+static void firmware_event(void *data, const ManagerEvent *ev) {
+        FirmwareArea *a = data;
 
-        if (!a || ev != MANAGER_EVENT_CONFIG_RELOADED)
+        if (ev->type != MANAGER_EVENT_CONFIG_RELOADED)
                 return;
         firmware_load_config(a);
-        bus_firmware_changed(a, "MaintenanceWindows", NULL);
+        bus_firmware_changed(a);
 }
 
 static json_object *versions_json(FirmwareArea *a) {
@@ -773,13 +758,11 @@ static json_object *versions_json(FirmwareArea *a) {
         return o;
 }
 
-int firmware_area_describe(Manager *m, json_object *root) {
-        FirmwareArea *a = m->firmware;
+static int firmware_describe(void *data, json_object *root) {
+        FirmwareArea *a = data;
         json_object *o, *summary, *windows;
         char buf[64];
 
-        if (!a)
-                return 0;
         o = job_list_to_json(&a->jobs);
         summary = json_object_new_object();
         windows = json_object_new_array();
@@ -811,9 +794,19 @@ int firmware_area_describe(Manager *m, json_object *root) {
         return 0;
 }
 
-bool firmware_area_degraded(Manager *m) {
-        FirmwareArea *a = m->firmware;
+static bool firmware_degraded(void *data) {
+        FirmwareArea *a = data;
 
         /* A broken allow-list or an unreadable versions blob on a present device needs a person. */
-        return a && (a->allow_error || (a->present && !a->versions_valid));
+        return a->allow_error || (a->present && !a->versions_valid);
 }
+
+const AreaVTable firmware_area_vtable = {
+        .name = "firmware",
+        .start = firmware_start,
+        .free = firmware_free,
+        .uevent = firmware_uevent,
+        .event = firmware_event,
+        .describe = firmware_describe,
+        .degraded = firmware_degraded,
+};

@@ -8,21 +8,17 @@
 
 #include <fcntl.h>
 #include <stdarg.h>
-#include <stdatomic.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 
 #include "bus-errors.h"
-#include "firmware-area.h"
+#include "firmware-daemon.h"
 #include "log.h"
 #include "paths.h"
 
 typedef struct StageWork StageWork;
 
 struct StageWork {
-        atomic_int refs;                /* the thread's and the loop's */
         int fd;                         /* our copy of the caller's fd */
-        int event_fd;                   /* the thread signals it when done */
 
         /* filled by the thread */
         PayloadError e;
@@ -34,36 +30,34 @@ struct StageWork {
         FirmwareArea *a;
         char name[SFS_PAYLOAD_NAME_SIZE];
         sd_bus_message *msg;
-        sd_event_source *io, *timer;
+        sd_event_source *timer;
+        Worker *worker;
         StageWork *next;
 };
 
-static atomic_int stage_threads;
+static WorkerPool stage_pool = WORKER_POOL_INIT("firmware-stage", FIRMWARE_STAGE_THREADS_MAX);
 
-static void stage_work_unref(StageWork *w) {
-        if (!w || atomic_fetch_sub(&w->refs, 1) != 1)
+/* Called by the worker helper once neither the thread nor the loop holds the work. */
+static void stage_work_free(void *data) {
+        StageWork *w = data;
+
+        if (!w)
                 return;
         if (w->fd >= 0)
                 close(w->fd);
-        if (w->event_fd >= 0)
-                close(w->event_fd);
         free(w->data);
         free(w);
 }
 
-static void *stage_thread(void *userdata) {
-        StageWork *w = userdata;
-        uint64_t one = 1;
+static void stage_run(void *data) {
+        StageWork *w = data;
 
         /* The allow-list is checked on the loop, against the list of that moment. */
         w->e = payload_read_fd(w->fd, NULL, &w->info, &w->data, &w->err);
-        (void) write(w->event_fd, &one, sizeof one);
-        atomic_fetch_sub(&stage_threads, 1);
-        stage_work_unref(w);
-        return NULL;
 }
 
-/* Loop side: forget the work (reply sent or not needed any more). */
+/* Loop side: forget the work (reply sent or not needed any more). A thread that still reads
+ * keeps the work alive until it returns; then it is freed. */
 static void stage_work_detach(StageWork *w) {
         FirmwareArea *a = w->a;
 
@@ -72,10 +66,9 @@ static void stage_work_detach(StageWork *w) {
                         *p = w->next;
                         break;
                 }
-        w->io = sd_event_source_disable_unref(w->io);
         w->timer = sd_event_source_disable_unref(w->timer);
         w->msg = sd_bus_message_unref(w->msg);
-        stage_work_unref(w);
+        (void) worker_free(w->worker);          /* last: it may free w */
 }
 
 static int stage_reply_error(StageWork *w, const char *name, const char *fmt, ...) _printf_(3, 4);
@@ -122,15 +115,14 @@ static int stage_finish(StageWork *w) {
         return r;
 }
 
-static int on_stage_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        StageWork *w = userdata;
+static void on_stage_done(Worker *worker, void *data) {
+        StageWork *w = data;
         int r;
 
         r = stage_finish(w);
         if (r < 0)
                 log_warning_errno(r, "Failed to answer StagePackage: %m");
         stage_work_detach(w);
-        return 0;
 }
 
 static int on_stage_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -155,15 +147,12 @@ static StageWork *stage_work_new(FirmwareArea *a, sd_bus_message *msg, int calle
         w = calloc(1, sizeof *w);
         if (!w)
                 return NULL;
-        atomic_init(&w->refs, 1);
         w->a = a;
-        w->fd = w->event_fd = -EBADF;
         strcpy(w->name, name);
         /* F_DUPFD_CLOEXEC does not ask the file's filesystem anything. */
         w->fd = fcntl(caller_fd, F_DUPFD_CLOEXEC, 3);
-        w->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (w->fd < 0 || w->event_fd < 0) {
-                stage_work_unref(w);
+        if (w->fd < 0) {
+                stage_work_free(w);
                 return NULL;
         }
         w->msg = sd_bus_message_ref(msg);
@@ -171,54 +160,43 @@ static StageWork *stage_work_new(FirmwareArea *a, sd_bus_message *msg, int calle
 }
 
 int firmware_stage_start(FirmwareArea *a, sd_bus_message *msg, int caller_fd, const char *name, sd_bus_error *error) {
-        pthread_attr_t attr;
-        pthread_t t;
         StageWork *w;
         int r;
 
-        if (atomic_load(&stage_threads) >= (int) FIRMWARE_STAGE_THREADS_MAX)
-                return sd_bus_error_setf(error, HWSEC_ERROR_BUSY, "%u packages are being read already (some files may "
-                                         "not answer); try again later.", FIRMWARE_STAGE_THREADS_MAX);
         w = stage_work_new(a, msg, caller_fd, name);
         if (!w)
                 return -errno ?: -ENOMEM;
-        r = sd_event_add_io(a->m->event, &w->io, w->event_fd, EPOLLIN, on_stage_done, w);
-        if (r >= 0)
-                r = sd_event_add_time_relative(a->m->event, &w->timer, CLOCK_MONOTONIC, FIRMWARE_STAGE_TIMEOUT_USEC, 0,
-                                               on_stage_timeout, w);
+        r = sd_event_add_time_relative(a->m->event, &w->timer, CLOCK_MONOTONIC, FIRMWARE_STAGE_TIMEOUT_USEC, 0,
+                                       on_stage_timeout, w);
         if (r < 0)
                 goto fail;
-        (void) sd_event_source_set_description(w->io, "firmware-stage");
         (void) sd_event_source_set_description(w->timer, "firmware-stage-timeout");
 
-        atomic_fetch_add(&w->refs, 1);   /* the thread's */
-        atomic_fetch_add(&stage_threads, 1);
-        r = -pthread_attr_init(&attr);
-        if (r == 0)
-                r = -pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (r == 0)
-                r = -pthread_create(&t, &attr, stage_thread, w);
-        (void) pthread_attr_destroy(&attr);
-        if (r < 0) {
-                atomic_fetch_sub(&stage_threads, 1);
-                atomic_fetch_sub(&w->refs, 1);
-                goto fail;
+        r = worker_start(&w->worker, a->m->event, &stage_pool, WORKER_ABANDONABLE, stage_run, on_stage_done, w,
+                         stage_work_free);
+        if (r == -EAGAIN) {
+                w->timer = sd_event_source_disable_unref(w->timer);
+                w->msg = sd_bus_message_unref(w->msg);
+                stage_work_free(w);
+                return sd_bus_error_setf(error, HWSEC_ERROR_BUSY, "%u packages are being read already (some files may "
+                                         "not answer); try again later.", FIRMWARE_STAGE_THREADS_MAX);
         }
+        if (r < 0)
+                goto fail;
         w->next = a->stages;
         a->stages = w;
         return 1;
 
 fail:
-        w->io = sd_event_source_disable_unref(w->io);
         w->timer = sd_event_source_disable_unref(w->timer);
         w->msg = sd_bus_message_unref(w->msg);
-        stage_work_unref(w);
+        stage_work_free(w);
         return log_error_errno(r, "Failed to start reading the package: %m");
 }
 
 void firmware_stage_free_all(FirmwareArea *a) {
-        /* At exit the callers get no answer (the bus sees us go); running threads keep their own
-         * reference and are ended with the process. */
+        /* At exit the callers get no answer (the bus sees us go); a thread still reading keeps
+         * the work until it returns, and is ended with the process. */
         while (a->stages)
                 stage_work_detach(a->stages);
 }

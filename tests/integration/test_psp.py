@@ -351,29 +351,35 @@ def test_no_psp(host, bus, daemon, hwsecctl):
 # ---- hotplug ----
 
 class Signals:
-    """PropertiesChanged of org.hwsecd1.Psp, collected on a GLib-driven connection."""
+    """PropertiesChanged of org.hwsecd1.Psp, collected on a GLib-driven connection. A signal names
+    the properties that changed; `seen` holds the view a client builds from them (every property
+    announced so far, with its last value) after each signal, `raw` the signals themselves."""
 
     def __init__(self, bus):
         self.loop = dbus.mainloop.glib.DBusGMainLoop()
         self.conn = dbus.bus.BusConnection(bus.address, mainloop=self.loop)
         self.seen = []
+        self.raw = []
+        self.view = {}
         self.conn.add_signal_receiver(self.on_signal, 'PropertiesChanged', 'org.freedesktop.DBus.Properties',
                                       None, PSP)
 
     def on_signal(self, iface, changed, invalidated):
         if iface == PSP_IFACE:
-            self.seen.append(plain(changed))
+            self.raw.append(plain(changed))
+            self.view.update(plain(changed))
+            self.seen.append(dict(self.view))
 
     def pump(self):
         ctx = GLib.MainContext.default()
         while ctx.iteration(False):
             pass
 
-    def wait(self, pred, timeout=5):
+    def wait(self, pred, timeout=5, raw=False):
         deadline = time.monotonic() + scaled(timeout)
         while time.monotonic() < deadline:
             self.pump()
-            for s in self.seen:
+            for s in (self.raw if raw else self.seen):
                 if pred(s):
                     return s
             time.sleep(0.02)

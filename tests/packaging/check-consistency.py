@@ -4,7 +4,8 @@
 
 The four files that put hwsecd on a host must agree with each other:
  - the unit is Type=dbus with BusName=org.hwsecd1, has its state and configuration
-   directories, the watchdog and an [Install] section (so `systemctl enable` works);
+   directories, the watchdog and an [Install] section (so `systemctl enable` works), and its
+   TasksMax= allows every worker thread of daemon/worker.h plus the main thread;
  - the D-Bus activation file names the same bus name, never execs anything itself
    (Exec=/bin/false) and hands activation to a unit name the unit answers to;
  - the bus policy lets root own exactly that name;
@@ -72,6 +73,15 @@ def main(unit, dbus_service, bus_policy, udev_rule):
     expect(one(svc, "ProtectKernelModules") == "yes", "unit: hwsecd never loads modules")
     expect("multi-user.target" in " ".join(inst.get("WantedBy", [])),
            "unit: [Install] WantedBy=multi-user.target expected (systemctl enable)")
+    # Every thread goes through daemon/worker.c, whose pools add up to WORKER_THREADS_MAX;
+    # TasksMax= must leave room for all of them and the main thread.
+    worker_h = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "daemon", "worker.h")
+    with open(worker_h, encoding="utf-8") as f:
+        threads = int(re.search(r"#define WORKER_THREADS_MAX (\d+)U", f.read()).group(1))
+    tasks = one(svc, "TasksMax") or ""
+    expect(tasks.isdigit() and int(tasks) >= threads + 1,
+           "unit: TasksMax=%s leaves no room for the main thread and WORKER_THREADS_MAX=%d workers"
+           % (tasks, threads))
     execstart = one(svc, "ExecStart") or ""
     expect(execstart.split()[0].endswith("/hwsecd") if execstart else False,
            "unit: ExecStart= must run hwsecd, is %r" % execstart)

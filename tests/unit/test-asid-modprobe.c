@@ -80,12 +80,12 @@ static void test_files(void) {
         CHECK(modprobe_read_ours(mp, &v) == 1 && v == 99);
 
         /* Our own file is not a conflict; others are, and so is the command line. */
-        CHECK(asid_conflicts_find(mp, proc, &c) == 0 && c.n == 0);
+        CHECK(asid_conflicts_find(mp, NULL, "/proc/cmdline", &c) == 0 && c.n == 0);
         asid_conflicts_done(&c);
         put(mp, "50-local.conf", "options kvm_amd ciphertext_hiding_asids=20\n");
         put(mp, "README", "options kvm_amd ciphertext_hiding_asids=1\n");
-        put(proc, "cmdline", "root=/dev/vda kvm_amd.ciphertext_hiding_asids=10\n");
-        CHECK(asid_conflicts_find(mp, proc, &c) == 0 && c.n == 2);
+        CHECK(asid_conflicts_find(mp, "root=/dev/vda kvm_amd.ciphertext_hiding_asids=10", "/proc/cmdline", &c) == 0 &&
+              c.n == 2);
         if (c.n == 2) {
                 CHECK(strstr(c.items[0].source, "50-local.conf:1") && streq(c.items[0].value, "20"));
                 CHECK(strstr(c.items[1].source, "proc/cmdline") && streq(c.items[1].value, "10"));
@@ -98,8 +98,8 @@ static void test_files(void) {
         CHECK(modprobe_remove(mp) == 0 && modprobe_remove(mp) == 0);
         CHECK(modprobe_read_ours(mp, &v) == 0);
 
-        /* Missing directories: no conflicts, no error. */
-        CHECK(asid_conflicts_find("/nonexistent/x", "/nonexistent/y", &c) == 0 && c.n == 0);
+        /* A missing directory and an unknown command line: no conflicts, no error. */
+        CHECK(asid_conflicts_find("/nonexistent/x", NULL, "/proc/cmdline", &c) == 0 && c.n == 0);
 }
 
 static void test_cgroup(void) {

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The firmware (SFS) area inside hwsecd: shared between firmware-daemon.c (state, jobs, worker)
+/* The firmware (SFS) area inside hwsecd: its AreaVTable for the table in daemon/areas.c, and its
+ * state, shared between firmware-daemon.c (state, jobs, worker), firmware-stage.c (StagePackage)
  * and bus-firmware.c (the D-Bus objects). Not part of the core library. */
 
-#include <pthread.h>
-
+#include "area.h"
+#include "bus-properties.h"
 #include "jobs.h"
 #include "manager.h"
 #include "payload.h"
 #include "sfs.h"
 #include "window.h"
+#include "worker.h"
 
 #define FIRMWARE_PATH "/org/hwsecd1/firmware"
 #define FIRMWARE_IFACE "org.hwsecd1.Firmware"
@@ -39,6 +41,8 @@ typedef struct FirmwareWork {
         uint64_t duration_usec;
 } FirmwareWork;
 
+typedef struct FirmwareArea FirmwareArea;
+
 struct FirmwareArea {
         Manager *m;
 
@@ -56,15 +60,17 @@ struct FirmwareArea {
 
         sd_event_source *timer;
         Job *running;
-        bool worker_active;
-        pthread_t worker;
-        int worker_fd;                  /* eventfd the worker signals */
-        sd_event_source *worker_source;
+        Worker *worker;                 /* the update ioctl off the event loop */
+        sd_bus_slot *slot, *job_slot, *enum_slot;       /* the Firmware object, the jobs */
+        sd_bus_vtable *vtable, *job_vtable;             /* built from the property tables (bus-firmware.c) */
+        BusPropertyCache properties;    /* what PropertiesChanged last said */
         FirmwareWork work;
         StageWork *stages;              /* StagePackage calls waiting for their thread */
         bool have_markers;              /* cancel markers may exist in the state directory */
         bool shutting_down;
 };
+
+extern const AreaVTable firmware_area_vtable;
 
 /* firmware-daemon.c */
 int firmware_save(FirmwareArea *a);
@@ -89,4 +95,5 @@ char *bus_firmware_job_path(uint32_t id);
 void bus_firmware_job_added(FirmwareArea *a, Job *j);
 void bus_firmware_job_removed(FirmwareArea *a, uint32_t id);
 void bus_firmware_job_changed(FirmwareArea *a, Job *j);
-void bus_firmware_changed(FirmwareArea *a, const char *property, ...);
+/* PropertiesChanged for the Firmware object's properties whose value changed since the last call. */
+void bus_firmware_changed(FirmwareArea *a);

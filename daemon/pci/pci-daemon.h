@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The pci area in the daemon: the audited topology, the uevent queue that coalesces storms,
- * and the bus objects (bus-pci.c). */
+/* The pci area in the daemon: its AreaVTable for the table in daemon/areas.c, the audited
+ * topology, the uevent queue that coalesces storms, and the bus objects (bus-pci.c). */
 
-#include <pthread.h>
-
+#include "area.h"
 #include "manager.h"
 #include "pci-audit.h"
+#include "worker.h"
 
 #define PCI_OBJECT_PATH "/org/hwsecd1/pci"
 #define PCI_IFACE "org.hwsecd1.Pci"
@@ -29,6 +29,8 @@ enum {
 #define PCI_SETTLE_MAX_USEC (1000 * USEC_PER_MSEC)
 #define PCI_SETTLE_LIMIT_MSEC 600000u
 
+typedef struct PciArea PciArea;
+
 struct PciArea {
         Manager *m;
         PciTopology *topo;
@@ -41,14 +43,13 @@ struct PciArea {
         uint64_t settle_usec, settle_max_usec;
 
         sd_bus_slot *slot_pci, *slot_dev, *slot_enum;
+        sd_bus_vtable *vtable_pci, *vtable_dev;         /* built from the property tables (bus-pci.c) */
 
         /* The first audit runs on a worker thread, so that the daemon serves while config space
          * is read (every sysfs config read traps to the device). Until it lands, the topology
          * is empty, uevents only queue, and Manager.State is "starting". */
         bool loading;
-        pthread_t loader;
-        int loader_fd;                  /* eventfd the worker signals when done */
-        sd_event_source *loader_source;
+        Worker *loader;
         PciTopology *loaded;            /* the worker's result, read after the eventfd fired */
         char *loaded_error;
         int loaded_r;
@@ -71,6 +72,8 @@ struct PciArea {
 /* The longest an Audit() caller waits for others to join while calls keep coming. */
 #define PCI_AUDIT_WAIT_MAX_USEC (250 * USEC_PER_MSEC)
 
+extern const AreaVTable pci_area_vtable;
+
 int bus_pci_register(PciArea *a);
 /* Signals for one update: InterfacesAdded/Removed, PropertiesChanged per device and on the
  * Pci object. added/removed are address lists; affected the devices to look at. */
@@ -78,10 +81,10 @@ int bus_pci_emit(PciArea *a, char **added, char **removed, PciDev **affected, si
                  bool host);
 char *pci_device_object_path(const char *address);
 /* Re-reads everything now; changes are signalled. -EBUSY while the first audit runs. */
-int pci_area_reaudit(PciArea *a);
+int pci_reaudit(PciArea *a);
 /* Audit(): msg waits for the next full audit (coalesced with every other caller waiting). */
-int pci_area_queue_audit(PciArea *a, sd_bus_message *msg);
+int pci_queue_audit(PciArea *a, sd_bus_message *msg);
 /* Replies to one Audit() caller with the outcome r of the audit it waited for. */
 int bus_pci_reply_audit(PciArea *a, sd_bus_message *msg, int r);
 /* Replaces the topology with t (taking it) and signals what changed. */
-int pci_area_install(PciArea *a, PciTopology *t);
+int pci_install(PciArea *a, PciTopology *t);

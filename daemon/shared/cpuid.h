@@ -4,8 +4,8 @@
 /* CPUID, from the cpuid instruction ("native") or from a file (HWSECD_CPUID=path, see
  * paths.h) in the raw format of the `cpuid -r` tool, one leaf per line:
  *      0x8000001f 0x00: eax=0x0101fd3f ebx=0x00004173 ecx=0x000003ee edx=0x00000064
- * Lines for other CPUs ("CPU 1:") after the first CPU are ignored. Owned by the PSP area;
- * the ASID area reads leaf 0x8000001F through it. */
+ * Lines for other CPUs ("CPU 1:") after the first CPU are ignored. The daemon reads CPUID once,
+ * through host-facts.h; nothing else calls these there. */
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The readiness-check registry on hand-made facts, the fact gathering on a temp host tree,
- * and the bounded check history. */
+/* The readiness-check registry on hand-made facts, the checks' inputs built from host facts and
+ * a PSP snapshot, and the bounded check history. (Reading the host: test-host-facts.c.) */
 
 #include <sys/stat.h>
 
@@ -437,80 +437,61 @@ static void test_history(void) {
         check_facts_done(&f);
 }
 
-static void write_tree_file(const char *root, const char *rel, const char *text) {
-        _cleanup_free_ char *p = path_join(root, rel), *dir = NULL;
-
-        dir = strdup(p);
-        *strrchr(dir, '/') = '\0';
-        CHECK(mkdir_p(dir, 0755) >= 0);
-        CHECK(write_file_atomic(p, text, strlen(text), 0644) == 0);
-}
-
-static void test_gather(void) {
-        char root[] = "/tmp/test-psp-checks-XXXXXX";
-        _cleanup_free_ char *sys = NULL, *proc = NULL, *dev = NULL, *cpuid = NULL, *cmd = NULL;
+/* The checks' inputs come from the host facts and the PSP snapshot, value for value. */
+static void test_build(void) {
+        HostFacts h = {
+                .cpu = {
+                        .cpuid_source = "native",
+                        .identity = { .vendor = "AuthenticAMD", .family = 0x19, .model = 0x11 },
+                        .me = { .sev = true, .sev_es = true, .sev_snp = true },
+                        .cpuinfo_path = (char *) "/proc/cpuinfo",
+                        .flag_sme = TRI_YES, .flag_sev = TRI_YES, .flag_sev_es = TRI_NO, .flag_sev_snp = TRI_UNKNOWN,
+                },
+                .kvm = {
+                        .params_dir = (char *) "/sys/module/kvm_amd/parameters",
+                        .loaded = true,
+                        .sev = { .value = true },
+                        .sev_es = { .error = -EBADMSG, .raw = "banana" },
+                        .sev_snp = { .error = -ENOENT },
+                        .cth = 99,
+                },
+                .iommu = { .groups_dir = (char *) "/sys/kernel/iommu_groups", .groups = 3, .identity_groups = 1, .dma_groups = 2 },
+                .cmdline = { .path = (char *) "/proc/cmdline", .raw = (char *) "root=/dev/vda1 iommu=pt" },
+        };
+        PspSnapshot psp = {
+                .pci_present = true, .pci_address = "0000:c1:00.1", .driver = "ccp",
+                .dev_sev = true, .dev_sfs = false, .status_queried = true,
+                .platform = { .open_error = -EACCES },
+        };
         CheckFacts f = {};
-        Tri a, b, c, d;
 
-        CHECK(mkdtemp(root));
-        sys = path_join(root, "sys");
-        proc = path_join(root, "proc");
-        dev = path_join(root, "dev");
-        cpuid = path_join(TEST_FIXTURES "/psp", "cpuid-genoa.txt");
-        setenv("HWSECD_SYSFS_DIR", sys, 1);
-        setenv("HWSECD_PROC_DIR", proc, 1);
-        setenv("HWSECD_DEV_DIR", dev, 1);
-        setenv("HWSECD_CPUID", cpuid, 1);
-        paths_reset();
-
-        write_tree_file(root, "proc/cpuinfo", "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sme sev sev_es\n\nprocessor\t: 1\nflags\t\t: fpu\n");
-        write_tree_file(root, "proc/cmdline", "root=/dev/vda1 iommu=pt\n");
-        write_tree_file(root, "sys/module/kvm_amd/parameters/sev", "Y\n");
-        write_tree_file(root, "sys/module/kvm_amd/parameters/sev_es", "N\n");
-        write_tree_file(root, "sys/module/kvm_amd/parameters/sev_snp", "banana\n");
-        write_tree_file(root, "sys/module/kvm_amd/parameters/ciphertext_hiding_asids", "99\n");
-        write_tree_file(root, "sys/kernel/iommu_groups/0/type", "identity\n");
-        write_tree_file(root, "sys/kernel/iommu_groups/1/type", "DMA-FQ\n");
-        write_tree_file(root, "sys/kernel/iommu_groups/12/reserved_regions", "");
-
-        CHECK(check_facts_gather(&f) == 0);
-        CHECK(f.cpuid_error == 0 && f.cpu.family == 0x19);
-        CHECK(f.mem_encrypt_error == 0 && f.me_regs.eax == 0x0101fd3f);
-        CHECK(f.cpuinfo_error == 0);
-        CHECK(f.flag_sme == TRI_YES && f.flag_sev == TRI_YES && f.flag_sev_es == TRI_YES && f.flag_sev_snp == TRI_NO);
+        CHECK(check_facts_build(&f, &h, &psp) == 0);
+        CHECK(streq(f.cpuid_source, "native") && f.cpu.family == 0x19 && f.me.sev_snp);
+        CHECK(f.flag_sme == TRI_YES && f.flag_sev_es == TRI_NO && f.flag_sev_snp == TRI_UNKNOWN);
         CHECK(f.kvm_amd_loaded == TRI_YES);
-        CHECK(f.kvm_sev == TRI_YES && f.kvm_sev_es == TRI_NO && f.kvm_sev_snp == TRI_UNKNOWN);
+        /* one error rule: a value that is unreadable or not a boolean is unknown */
+        CHECK(f.kvm_sev == TRI_YES && f.kvm_sev_es == TRI_UNKNOWN && f.kvm_sev_snp == TRI_UNKNOWN);
         CHECK(f.kvm_cth_asids == 99);
-        CHECK(f.cmdline && strstr(f.cmdline, "iommu=pt"));
-        CHECK(f.iommu_groups == 3 && f.iommu_identity_groups == 1 && f.iommu_dma_groups == 1);
-        CHECK(f.dev_sev_exists == TRI_NO && f.sfs_present == TRI_NO);
+        CHECK(f.iommu_groups == 3 && f.iommu_identity_groups == 1 && f.iommu_dma_groups == 2);
+        CHECK(f.cmdline && streq(f.cmdline, "root=/dev/vda1 iommu=pt"));
+        CHECK(f.psp_pci_present && streq(f.psp_address, "0000:c1:00.1") && streq(f.psp_driver, "ccp"));
+        CHECK(f.dev_sev_exists == TRI_YES && f.sfs_present == TRI_NO);
+        CHECK(f.dev_sev_open_error == -EACCES && f.status_queried);
+        EXPECT(&f, "kernel.kvm-amd", CHECK_PASS);
         check_facts_done(&f);
 
-        /* nothing there: no kvm_amd, no IOMMU groups, no cpuinfo */
-        {
-                _cleanup_free_ char *empty = path_join(root, "empty");
-                setenv("HWSECD_SYSFS_DIR", empty, 1);
-                setenv("HWSECD_PROC_DIR", empty, 1);
-                paths_reset();
-                CHECK(check_facts_gather(&f) == 0);
-                CHECK(f.kvm_amd_loaded == TRI_NO && f.kvm_sev == TRI_UNKNOWN && f.kvm_cth_asids == -1);
-                CHECK(f.iommu_groups == 0);
-                CHECK(f.cmdline == NULL);
-                CHECK(f.cpuinfo_error == -ENOENT && f.flag_sev == TRI_UNKNOWN);
-                check_facts_done(&f);
-        }
-
-        CHECK(check_facts_parse_cpuinfo("processor : 0\n", &a, &b, &c, &d) == -EBADMSG);
-        CHECK(check_facts_parse_cpuinfo("flags : sev_es sme_coherent\n", &a, &b, &c, &d) == 0);
-        CHECK(a == TRI_NO && b == TRI_NO && c == TRI_YES && d == TRI_NO);
-
-        cmd = NULL;
-        CHECK(asprintf(&cmd, "rm -rf '%s'", root) > 0);
-        CHECK(system(cmd) == 0);
-        unsetenv("HWSECD_SYSFS_DIR");
-        unsetenv("HWSECD_PROC_DIR");
-        unsetenv("HWSECD_DEV_DIR");
-        paths_reset();
+        /* kvm_amd: unknown whether loaded; ciphertext_hiding_asids not a number; no PSP yet */
+        h.kvm.loaded = false;
+        h.kvm.loaded_error = -EACCES;
+        h.kvm.cth_error = -EBADMSG;
+        h.cmdline.raw = NULL;
+        h.cmdline.error = -ENOENT;
+        CHECK(check_facts_build(&f, &h, NULL) == 0);
+        CHECK(f.kvm_amd_loaded == TRI_UNKNOWN && f.kvm_cth_asids == -1);
+        CHECK(f.cmdline == NULL);
+        CHECK(!f.psp_pci_present && !f.psp_address && f.dev_sev_exists == TRI_NO && f.sfs_present == TRI_NO);
+        EXPECT(&f, "kernel.kvm-amd", CHECK_UNKNOWN);
+        check_facts_done(&f);
 }
 
 int main(void) {
@@ -526,11 +507,11 @@ int main(void) {
         test_tcb_and_fw();
         test_cth();
         test_history();
-        test_gather();
+        test_build();
         if (failures) {
                 fprintf(stderr, "%u check(s) failed\n", failures);
                 return EXIT_FAILURE;
         }
-        printf("test-psp-checks: all checks passed\n");
+        printf("test-checks: all checks passed\n");
         return EXIT_SUCCESS;
 }

@@ -1,22 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The readiness-check registry: pure logic on a CheckFacts struct (gathered by
- * check-facts.c, or built by hand in tests). One list of checks, rendered to D-Bus
+/* The readiness-check registry: pure logic on a CheckFacts struct (built by check-facts.c from
+ * the host facts and the PSP snapshot, or by hand in tests). One list of checks, rendered to D-Bus
  * (bus glue), JSON (Describe(), hwsecctl) and text (hwsecctl) from the same data. */
 
 #include <json-c/json.h>
 
 #include "cpuid.h"
+#include "host-facts.h"
 #include "macro.h"
 #include "sev-status.h"
 
-/* A fact that may be unknown. */
-typedef enum Tri {
-        TRI_UNKNOWN = -1,
-        TRI_NO = 0,
-        TRI_YES = 1,
-} Tri;
 
 typedef struct CheckFacts {
         /* CPUID (cpuid.h) */
