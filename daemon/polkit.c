@@ -202,7 +202,8 @@ static bool fd_table_filling_up(void) {
                 return false;
         d = opendir("/proc/self/fd");
         if (!d)
-                return false;
+                /* No fd left to open the directory with is the fullest table there is. */
+                return errno == EMFILE || errno == ENFILE;
         while (readdir(d))
                 n++;
         return n >= rl.rlim_cur / 4 * 3;

@@ -382,12 +382,6 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
                                          "that offers SFS); updates cannot be scheduled.", SFS_DEVICE_PATH);
         if (a->allow_error)
                 return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT, "%s.", a->allow_error);
-        e = payload_inspect(paths_firmware_dir(), name, a->allow, &info, &err);
-        if (e != PAYLOAD_OK)
-                return bus_firmware_payload_error(error, e, name, err);
-        if (want_sha && !streq(want_sha, info.sha256))
-                return sd_bus_error_setf(error, HWSEC_ERROR_CONFLICT, "Package \"%s\" has sha256 %s, not the expected %s.",
-                                         name, info.sha256, want_sha);
         if (a->running && nb <= now)
                 return sd_bus_error_setf(error, HWSEC_ERROR_BUSY, "An update is running (job %u); try again when it has "
                                          "finished, or schedule this one for later.", a->running->id);
@@ -400,6 +394,15 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
                 return r;
         if (r == 0)
                 return 1;
+
+        /* Reading and hashing the package (up to 2 MiB) is the one costly check: only for a
+         * caller polkit allowed, so that nobody can keep the loop busy with refused calls. */
+        e = payload_inspect(paths_firmware_dir(), name, a->allow, &info, &err);
+        if (e != PAYLOAD_OK)
+                return bus_firmware_payload_error(error, e, name, err);
+        if (want_sha && !streq(want_sha, info.sha256))
+                return sd_bus_error_setf(error, HWSEC_ERROR_CONFLICT, "Package \"%s\" has sha256 %s, not the expected %s.",
+                                         name, info.sha256, want_sha);
 
         j = job_new();
         if (!j)

@@ -43,6 +43,7 @@ static void stage_work_free(void *data) {
 
         if (!w)
                 return;
+        /* Only when the thread never ran: then the fd was never read either. */
         if (w->fd >= 0)
                 close(w->fd);
         free(w->data);
@@ -54,6 +55,10 @@ static void stage_run(void *data) {
 
         /* The allow-list is checked on the loop, against the list of that moment. */
         w->e = payload_read_fd(w->fd, NULL, &w->info, &w->data, &w->err);
+        /* close() may block too (FUSE sends FLUSH and waits for it): close our copy here, in
+         * the thread, never on the loop. */
+        (void) close(w->fd);
+        w->fd = -EBADF;
 }
 
 /* Loop side: forget the work (reply sent or not needed any more). A thread that still reads

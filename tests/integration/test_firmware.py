@@ -219,7 +219,20 @@ def test_schedule_refuses_bad_files(host, bus, polkit, daemon):
         assert why in str(e.value), name
     assert d.get(FW, FW_IFACE, 'Jobs') == []
     assert host.sfs.updates == []
-    assert polkit.calls() == []
+    # The file is read and hashed only for a caller polkit allowed (so that refused callers cannot
+    # keep the loop busy hashing 2 MiB files): polkit was asked once per case.
+    assert polkit.calls() == [('org.hwsecd1.schedule-firmware-update', 0)] * len(cases)
+
+
+def test_schedule_does_not_read_the_package_for_a_refused_caller(host, bus, polkit, daemon):
+    """Mutation caught: hashing the staged package before polkit answers. A denied caller gets
+    AccessDenied, not the file's own error (here: the package is missing), so the daemon has not
+    touched the file system for it."""
+    d = daemon(host)
+    polkit.deny_all()
+    with pytest.raises(dbus.DBusException) as e:
+        schedule(d, 'missing')
+    assert dbus_error(e.value) == 'org.freedesktop.DBus.Error.AccessDenied'
 
 
 def test_allow_list(host, bus, polkit, daemon, hwsecctl):
