@@ -147,11 +147,18 @@ class Daemon:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f'hwsecd exited with {self.proc.returncode} before serving:\n{self.log()}')
-            if self.conn.name_has_owner(BUS_NAME):
-                owner = self.conn.get_name_owner(BUS_NAME)
+            try:
+                # The owner may change between these calls (a --replace take-over: the old
+                # daemon leaves its name just then); ask again on the next round.
+                owner = self.conn.get_name_owner(BUS_NAME) if self.conn.name_has_owner(BUS_NAME) else None
                 pid = int(self.conn.call_blocking('org.freedesktop.DBus', '/org/freedesktop/DBus',
                                                   'org.freedesktop.DBus', 'GetConnectionUnixProcessID', 's',
-                                                  [owner]))
+                                                  [owner])) if owner else None
+            except dbus.DBusException as e:
+                if e.get_dbus_name() != 'org.freedesktop.DBus.Error.NameHasNoOwner':
+                    raise
+                pid = None
+            if pid is not None:
                 if pid == self.proc.pid or WRAPPER:
                     self.wait_started(deadline)
                     return
