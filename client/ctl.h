@@ -111,3 +111,4 @@ int verb_check(Ctl *c, int argc, char **argv);
 int verb_asid(Ctl *c, int argc, char **argv);
 int verb_firmware(Ctl *c, int argc, char **argv);
 int verb_pci(Ctl *c, int argc, char **argv);
+int verb_metrics(Ctl *c, int argc, char **argv);

@@ -18,7 +18,8 @@ static const char usage[] =
         "                                SFS firmware servicing\n"
         "  pci tree|check ADDRESS        PCIe isolation audit\n"
         "  pci audit --dump FILE [--groups FILE]\n"
-        "                                Audit a saved `lspci -xxxx` dump (no daemon needed)\n\n"
+        "                                Audit a saved `lspci -xxxx` dump (no daemon needed)\n"
+        "  metrics                       Metrics in the Prometheus text format\n\n"
         "Options (anywhere on the line; '--' ends the options):\n"
         "  --json               Machine-readable output\n"
         "  --no-ask-password    Do not ask for authentication (default when stdin is not a terminal)\n"
@@ -39,6 +40,7 @@ static const CtlSubVerb verbs[] = {
         { "asid", verb_asid },
         { "firmware", verb_firmware },
         { "pci", verb_pci },
+        { "metrics", verb_metrics },
         {}
 };
 

@@ -17,8 +17,8 @@
  * describe  add your key(s) to the Describe() document root.
  * degraded  true when your state should make Manager.State "degraded".
  * loading   true while you are not ready to serve (Manager.State "starting").
- * metrics   append your facts to the metrics writer (daemon/shared/metrics.h). The extension
- *           point of the metrics export: NULL in every area today.
+ * metrics   append your facts to the metrics writer (daemon/shared/metrics.h), from your own
+ *           state; the export entry (daemon/metrics/) calls it when it renders (docs/metrics.md).
  * manager_members  members of org.hwsecd1.Manager this entry serves (NULL-terminated). The
  *           Manager vtable (bus-manager.c) lists every member in the contract's order and asks
  *           the table for the entry that serves a name.

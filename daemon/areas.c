@@ -5,6 +5,7 @@
  * line here and one subdir() in daemon/meson.build (docs/HACKING.md). */
 
 #include "asid-daemon.h"
+#include "metrics-daemon.h"
 #include "checks-daemon.h"
 #include "firmware-daemon.h"
 #include "pci-daemon.h"
@@ -15,7 +16,8 @@ const AreaVTable *const hwsecd_areas[] = {
         &asid_area_vtable,
         &firmware_area_vtable,
         &pci_area_vtable,
-        &checks_area_vtable,    /* last: it judges what the others published */
+        &checks_area_vtable,    /* it judges what the others published */
+        &metrics_area_vtable,   /* last: it exports what every entry before it knows */
 };
 
 const size_t hwsecd_n_areas = ELEMENTSOF(hwsecd_areas);

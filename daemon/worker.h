@@ -12,6 +12,7 @@
  *   firmware-update  1  SFSIOCUPDATEPKG (the PSP may take minutes)
  *   psp-status       1  SEV/SNP_PLATFORM_STATUS (ccp waits up to psp_cmd_timeout)
  *   firmware-stage   8  StagePackage reads of the caller's file (may never answer)
+ *   metrics-export   1  writing and fsyncing the node_exporter textfile (a slow disk)
  *
  * Two kinds of worker:
  *   joinable  (the default): worker_free() waits for the thread; its data is the owner's.
@@ -25,7 +26,7 @@
 
 #include "macro.h"
 
-#define WORKER_THREADS_MAX 11U
+#define WORKER_THREADS_MAX 12U
 
 typedef struct WorkerPool {
         const char *name;

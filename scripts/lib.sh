@@ -35,6 +35,25 @@ HWSEC_PACKAGES=(
 # conflicts with Debian's npm package: only ask for it when the command is missing.
 command -v npm >/dev/null 2>&1 || HWSEC_PACKAGES+=(npm)
 
+# Prometheus (promtool, the server) and prometheus-node-exporter are NOT installed: their
+# postinst starts the daemons (on :9090 and :9100 of every interface) as soon as apt installs
+# them. The metrics tests take the static binaries out of the bookworm .debs instead
+# (apt-get download + dpkg-deb -x) into build-prom/root, and run them on loopback ports they
+# choose (docs/metrics.md, tests/integration/promtools.py does the same when they are missing).
+HWSEC_PROMETHEUS_DEBS=(prometheus prometheus-node-exporter)
+
+hwsec_prometheus_binaries() {
+        local root="$HWSEC_TOP/build-prom/root" debs="$HWSEC_TOP/build-prom/debs"
+        [ -x "$root/usr/bin/promtool" ] && [ -x "$root/usr/bin/prometheus" ] &&
+                [ -x "$root/usr/bin/prometheus-node-exporter" ] && return 0
+        hwsec_log "Extracting ${HWSEC_PROMETHEUS_DEBS[*]} into build-prom/ (not installed: they would start)"
+        mkdir -p "$debs" "$root"
+        (cd "$debs" && apt-get -q download "${HWSEC_PROMETHEUS_DEBS[@]}") || return 1
+        for d in "$debs"/*.deb; do
+                dpkg-deb -x "$d" "$root" || return 1
+        done
+}
+
 hwsec_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 hwsec_ensure_packages() {

@@ -758,6 +758,54 @@ static bool asid_degraded(void *data) {
         return false;
 }
 
+/* docs/metrics.md: one series per pool and figure, the states one-hot. */
+static int asid_metrics(void *data, MetricsWriter *w) {
+        AsidArea *a = data;
+        int r;
+
+        for (AsidPoolId i = 0; i < _ASID_POOL_MAX; i++) {
+                const AsidRange *range = &a->partition.pool[i];
+                const AsidPoolUsage *u = &a->usage.pool[i];
+                const char *pool = asid_pool_to_string(i);
+
+                for (AsidPoolState st = 0; st < _ASID_POOL_STATE_MAX; st++) {
+                        r = metrics_sample(w, "hwsecd_asid_pool_state",
+                                           METRICS_LABELS({ "pool", pool }, { "state", asid_pool_state_to_string(st) }),
+                                           range->state == st, "ASID pool state: 1 for the current state of each pool.");
+                        if (r < 0)
+                                return r;
+                }
+                r = metrics_sample(w, "hwsecd_asid_pool_first", METRICS_LABELS({ "pool", pool }), range->first,
+                                   "First ASID of the pool, as kvm_amd logs it.");
+                if (r >= 0)
+                        r = metrics_sample(w, "hwsecd_asid_pool_last", METRICS_LABELS({ "pool", pool }), range->last,
+                                           "Last ASID of the pool (below first when the pool is unusable).");
+                if (r < 0)
+                        return r;
+                r = metrics_sample(w, "hwsecd_asid_pool_capacity", METRICS_LABELS({ "pool", pool }), u->capacity,
+                                   "ASIDs in the pool.");
+                if (r >= 0 && u->used >= 0)
+                        r = metrics_sample(w, "hwsecd_asid_pool_used", METRICS_LABELS({ "pool", pool }), u->used,
+                                           "ASIDs of the pool in use by guests.");
+                if (r >= 0 && u->free >= 0)
+                        r = metrics_sample(w, "hwsecd_asid_pool_free", METRICS_LABELS({ "pool", pool }), u->free,
+                                           "ASIDs of the pool a new guest can get.");
+                if (r < 0)
+                        return r;
+        }
+        r = metrics_sample(w, "hwsecd_asid_ciphertext_hiding_asids", NULL, a->effective_cth,
+                           "SNP ASIDs with ciphertext hiding in effect (0: off).");
+        if (r >= 0 && a->configured_cth >= 0)
+                r = metrics_sample(w, "hwsecd_asid_ciphertext_hiding_configured_asids", NULL, a->configured_cth,
+                                   "ciphertext_hiding_asids in hwsecd's modprobe.d file (absent when hwsecd set none).");
+        if (r >= 0)
+                r = metrics_sample(w, "hwsecd_asid_reload_pending", NULL, a->pending_reload,
+                                   "1 when the configured ASID split waits for a reload of kvm_amd.");
+        if (r >= 0)
+                r = metrics_sample(w, "hwsecd_asid_kvm_amd_loaded", NULL, a->kvm_loaded, "1 when kvm_amd is loaded.");
+        return r;
+}
+
 const AreaVTable asid_area_vtable = {
         .name = "asid",
         .start = asid_start,
@@ -765,4 +813,5 @@ const AreaVTable asid_area_vtable = {
         .event = asid_event,
         .describe = asid_describe,
         .degraded = asid_degraded,
+        .metrics = asid_metrics,
 };

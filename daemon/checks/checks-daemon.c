@@ -194,11 +194,38 @@ static const AreaManagerMember checks_manager_members[] = {
         {}
 };
 
+/* One series per check, labelled with its current result (value 1). */
+static int checks_metrics(void *data, MetricsWriter *w) {
+        ChecksArea *a = data;
+        unsigned counts[_CHECK_RESULT_MAX] = {};
+        int r;
+
+        for (size_t i = 0; i < a->checks.n; i++) {
+                const Check *c = &a->checks.checks[i];
+
+                r = metrics_sample(w, "hwsecd_check_result",
+                                   METRICS_LABELS({ "id", c->id }, { "category", c->category },
+                                                  { "result", check_result_to_string(c->result) }),
+                                   1, "Readiness check result: one series per check, labelled with its result.");
+                if (r < 0)
+                        return r;
+        }
+        check_list_summary(&a->checks, counts);
+        for (CheckResult res = 0; res < _CHECK_RESULT_MAX; res++) {
+                r = metrics_sample(w, "hwsecd_checks", METRICS_LABELS({ "result", check_result_to_string(res) }),
+                                   counts[res], "Readiness checks by result (Manager.CheckSummary).");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 const AreaVTable checks_area_vtable = {
         .name = "checks",
         .start = checks_start,
         .free = checks_free,
         .event = checks_event,
         .describe = checks_describe,
+        .metrics = checks_metrics,
         .manager_members = checks_manager_members,
 };

@@ -729,6 +729,58 @@ static bool pci_degraded(void *data) {
 }
 
 /* No event hook: nothing in the configuration or the other areas concerns the PCI audit yet. */
+/* Unsafe endpoints get one series each up to this many (the lowest addresses); the count of all
+ * of them is in hwsecd_pci_devices{verdict="unsafe"}. Bounded, so the file does not grow with the
+ * host. */
+#define PCI_METRICS_UNSAFE_MAX 32U
+
+static int pci_metrics(void *data, MetricsWriter *w) {
+        PciArea *a = data;
+        const PciTopology *t = a->topo;
+        size_t counts[_PCI_VERDICT_MAX] = {};
+        _cleanup_strv_free_ char **unsafe = NULL;
+        size_t n_unsafe = 0, not_isolation = 0;
+        int r;
+
+        for (size_t i = 0; i < t->n_devices; i++) {
+                const PciDev *d = t->devices[i];
+
+                counts[d->verdict]++;
+                if (d->verdict == PCI_VERDICT_UNSAFE && strv_extend(&unsafe, d->address) < 0)
+                        return -ENOMEM;
+                /* Each kernel group once, through its first member. */
+                if (d->kernel_group >= 0 && d->kernel_members && d->kernel_members[0] &&
+                    streq(d->kernel_members[0], d->address) && !pci_strv_equal(d->kernel_members, d->iso_members))
+                        not_isolation++;
+        }
+        r = metrics_sample(w, "hwsecd_pci_loading", NULL, a->loading, "1 while the first PCI audit runs.");
+        for (PciVerdict v = 0; r >= 0 && v < _PCI_VERDICT_MAX; v++)
+                r = metrics_sample(w, "hwsecd_pci_devices", METRICS_LABELS({ "verdict", pci_verdict_to_string(v) }),
+                                   counts[v], "PCI devices by isolation verdict.");
+        if (r < 0)
+                return r;
+        pci_strv_sort(unsafe);
+        STRV_FOREACH(u, unsafe) {
+                if (n_unsafe++ >= PCI_METRICS_UNSAFE_MAX)
+                        break;
+                r = metrics_sample(w, "hwsecd_pci_unsafe_device", METRICS_LABELS({ "address", *u }), 1,
+                                   "An endpoint whose assignment to a guest would not be isolated (the first 32 by address).");
+                if (r < 0)
+                        return r;
+        }
+        if (t->kernel_groups_known) {
+                r = metrics_sample(w, "hwsecd_pci_kernel_groups_not_isolated", NULL, not_isolation,
+                                   "Kernel IOMMU groups whose members are not exactly one isolation group.");
+                if (r < 0)
+                        return r;
+        }
+        r = metrics_sample(w, "hwsecd_pci_updates_total", NULL, a->updates,
+                           "Incremental PCI audits after hotplug events since hwsecd started.");
+        if (r >= 0)
+                r = metrics_sample(w, "hwsecd_pci_uevents_total", NULL, a->events, "PCI uevents received since hwsecd started.");
+        return r;
+}
+
 const AreaVTable pci_area_vtable = {
         .name = "pci",
         .start = pci_start,
@@ -737,4 +789,5 @@ const AreaVTable pci_area_vtable = {
         .describe = pci_describe,
         .degraded = pci_degraded,
         .loading = pci_loading,
+        .metrics = pci_metrics,
 };

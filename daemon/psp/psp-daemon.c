@@ -691,6 +691,83 @@ json_object *psp_to_json(PspArea *a) {
         return o;
 }
 
+/* The SVN of each part of a TCB version (docs/metrics.md). */
+static int tcb_metrics(MetricsWriter *w, const char *which, uint64_t raw, TcbLayout layout) {
+        TcbVersion t;
+        struct {
+                const char *part;
+                uint8_t svn;
+                bool valid;
+        } parts[5];
+        int r;
+
+        if (tcb_decode(raw, layout, &t) < 0)
+                return 0;       /* unknown layout: no parts to name */
+        parts[0] = (typeof(parts[0])) { "fmc", t.fmc, t.has_fmc };
+        parts[1] = (typeof(parts[0])) { "boot_loader", t.boot_loader, true };
+        parts[2] = (typeof(parts[0])) { "tee", t.tee, true };
+        parts[3] = (typeof(parts[0])) { "snp", t.snp, true };
+        parts[4] = (typeof(parts[0])) { "microcode", t.microcode, true };
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+                if (!parts[i].valid)
+                        continue;
+                r = metrics_sample(w, "hwsecd_psp_tcb_svn", METRICS_LABELS({ "tcb", which }, { "part", parts[i].part }),
+                                   parts[i].svn, "Security version number of each TCB part (current and reported TCB).");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int psp_metrics(void *data, MetricsWriter *w) {
+        PspArea *a = data;
+        const SevPlatform *p = &a->platform;
+        char v[16], b[16];
+        int r;
+
+        r = metrics_sample(w, "hwsecd_psp_present", NULL, a->present, "1 when the PSP PCI function exists.");
+        if (r >= 0)
+                r = metrics_sample(w, "hwsecd_psp_status_valid", METRICS_LABELS({ "status", "sev" }),
+                                   a->status_queried && p->sev_valid, "1 when the PSP answered the status query.");
+        if (r >= 0)
+                r = metrics_sample(w, "hwsecd_psp_status_valid", METRICS_LABELS({ "status", "snp" }),
+                                   a->status_queried && p->snp_valid, "1 when the PSP answered the status query.");
+        if (r < 0 || !a->status_queried)
+                return r;
+        if (p->sev_valid) {
+                snprintf(v, sizeof v, "%u.%u", p->sev.api_major, p->sev.api_minor);
+                snprintf(b, sizeof b, "%u", p->sev.build);
+                r = metrics_sample(w, "hwsecd_psp_sev_firmware_info", METRICS_LABELS({ "api_version", v }, { "build", b }),
+                                   1, "SEV firmware API version and build (value 1).");
+                if (r >= 0)
+                        r = metrics_sample(w, "hwsecd_psp_sev_state", METRICS_LABELS({ "state", sev_state_to_string(p->sev.state) }),
+                                           1, "SEV platform state (value 1, labelled).");
+                if (r >= 0)
+                        r = metrics_sample(w, "hwsecd_psp_sev_guests", NULL, p->sev.guest_count, "SEV guests the PSP counts.");
+                if (r < 0)
+                        return r;
+        }
+        if (p->snp_valid) {
+                snprintf(v, sizeof v, "%u.%u", p->snp.api_major, p->snp.api_minor);
+                snprintf(b, sizeof b, "%u", p->snp.build_id);
+                r = metrics_sample(w, "hwsecd_psp_snp_firmware_info", METRICS_LABELS({ "api_version", v }, { "build", b }),
+                                   1, "SNP firmware API version and build (value 1).");
+                if (r >= 0)
+                        r = metrics_sample(w, "hwsecd_psp_snp_initialized", NULL, snp_status_initialized(&p->snp),
+                                           "1 when SNP is initialised.");
+                if (r >= 0)
+                        r = metrics_sample(w, "hwsecd_psp_snp_guests", NULL, p->snp.guest_count, "SNP guests the PSP counts.");
+                if (r >= 0)
+                        r = metrics_sample(w, "hwsecd_psp_tcb_committed", NULL, p->snp.current_tcb == p->snp.reported_tcb,
+                                           "1 when the reported TCB equals the current TCB (TcbCommitted).");
+                if (r >= 0)
+                        r = tcb_metrics(w, "current", p->snp.current_tcb, a->layout);
+                if (r >= 0)
+                        r = tcb_metrics(w, "reported", p->snp.reported_tcb, a->layout);
+        }
+        return r;
+}
+
 const AreaVTable psp_area_vtable = {
         .name = "psp",
         .start = psp_start,
@@ -699,4 +776,5 @@ const AreaVTable psp_area_vtable = {
         .event = psp_event,
         .describe = psp_describe,
         .degraded = psp_degraded,
+        .metrics = psp_metrics,
 };

@@ -801,6 +801,35 @@ static bool firmware_degraded(void *data) {
         return a->allow_error || (a->present && !a->versions_valid);
 }
 
+/* Jobs by state (pending and the bounded history), and how the newest update that ran ended. */
+static int firmware_metrics(void *data, MetricsWriter *w) {
+        FirmwareArea *a = data;
+        const Job *last = NULL;
+        int r;
+
+        r = metrics_sample(w, "hwsecd_firmware_sfs_present", NULL, a->present, "1 when /dev/sfs exists.");
+        for (JobState st = 0; r >= 0 && st < _JOB_STATE_MAX; st++)
+                r = metrics_sample(w, "hwsecd_firmware_jobs", METRICS_LABELS({ "state", job_state_to_string(st) }),
+                                   job_list_count_state(&a->jobs, st),
+                                   "Firmware jobs by state (scheduled and running ones, and the kept history).");
+        if (r < 0)
+                return r;
+        for (size_t i = a->jobs.n_history; i > 0 && !last; i--) {
+                const Job *j = a->jobs.history[i - 1];
+
+                if (j->state == JOB_SUCCEEDED || j->state == JOB_FAILED || j->state == JOB_INTERRUPTED)
+                        last = j;
+        }
+        if (!last)
+                return 0;
+        r = metrics_sample(w, "hwsecd_firmware_last_update_success", NULL, last->state == JOB_SUCCEEDED,
+                           "1 when the newest firmware update that ran succeeded, 0 when it failed or was interrupted.");
+        if (r >= 0 && last->finished_usec > 0)
+                r = metrics_sample(w, "hwsecd_firmware_last_update_timestamp_seconds", NULL,
+                                   (double) (last->finished_usec / USEC_PER_SEC), "When the newest firmware update that ran ended (Unix time).");
+        return r;
+}
+
 const AreaVTable firmware_area_vtable = {
         .name = "firmware",
         .start = firmware_start,
@@ -809,4 +838,5 @@ const AreaVTable firmware_area_vtable = {
         .event = firmware_event,
         .describe = firmware_describe,
         .degraded = firmware_degraded,
+        .metrics = firmware_metrics,
 };

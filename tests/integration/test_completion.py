@@ -42,7 +42,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
 def test_verbs_and_options(host, bus, polkit, daemon):
     daemon(host)
     assert complete(host, 'hwsecctl ') == sorted(
-        ['status', 'psp', 'check', 'asid', 'firmware', 'pci', '--json', '--no-ask-password', '--help', '--version'])
+        ['status', 'psp', 'check', 'asid', 'firmware', 'pci', 'metrics', '--json', '--no-ask-password', '--help', '--version'])
     assert complete(host, 'hwsecctl fi') == ['firmware']
     assert complete(host, 'hwsecctl --json pci ') == ['audit', 'check', 'tree']
     assert complete(host, 'hwsecctl asid set-policy --ci') == ['--ciphertext-hiding']
