@@ -15,6 +15,7 @@
 #include "paths.h"
 #include "psp-daemon.h"
 #include "state.h"
+#include "vcek.h"
 
 static uint64_t now_realtime_usec(void) {
         struct timespec ts;
@@ -176,12 +177,40 @@ static void log_status_change(PspArea *a, const SevError *old) {
                 log_notice("PSP status: %s", a->last_error.message);
 }
 
+/* What one status read finds: the SEV/SNP status and the chip id. */
+typedef struct StatusResult {
+        SevPlatform platform;
+        bool chip_id_valid;
+        PspChipId chip_id;
+        SevError chip_id_error;
+} StatusResult;
+
+/* SEV_PLATFORM_STATUS, SNP_PLATFORM_STATUS, then SEV_GET_ID2 (read-only fd, no polkit: the
+ * kernel checks no write permission for it). Blocking: on the worker, or before the bus name. */
+static void status_query(const char *node, StatusResult *ret) {
+        _cleanup_close_ int fd = -EBADF;
+
+        *ret = (StatusResult) {};
+        sev_query_platform(node, &ret->platform);
+        fd = psp_op_open(node, PSP_OP_GET_ID2, &ret->chip_id_error);
+        if (fd < 0)
+                return;
+        ret->chip_id_valid = psp_get_id2(fd, &ret->chip_id, &ret->chip_id_error) >= 0;
+}
+
 /* The status as the last finished read left it: a query's result, or nothing without /dev/sev. */
-static void set_status(PspArea *a, const SevPlatform *p) {
+static void set_status(PspArea *a, const StatusResult *res) {
         SevError old_error = a->last_error;
+        const SevPlatform *p = res ? &res->platform : NULL;
 
         a->status_queried = p != NULL;
         a->platform = p ? *p : (SevPlatform) {};
+        a->chip_id_valid = res && res->chip_id_valid;
+        a->chip_id = a->chip_id_valid ? res->chip_id : (PspChipId) {};
+        if (res)
+                a->chip_id_error = res->chip_id_error;
+        else
+                psp_op_error_set(&a->chip_id_error, PSP_OP_GET_ID2, -ENOENT, 0);
         a->dev_sev_open_error = a->platform.open_error;
         pick_last_error(a);
         a->last_refresh = now_realtime_usec();
@@ -195,7 +224,7 @@ static char *sev_node(void) {
 /* At start, before the bus name is taken: in the event loop, there is nothing to block yet. */
 static int read_status_now(PspArea *a) {
         _cleanup_free_ char *node = sev_node();
-        SevPlatform p = {};
+        StatusResult res;
 
         if (!node)
                 return -ENOMEM;
@@ -203,8 +232,8 @@ static int read_status_now(PspArea *a) {
                 set_status(a, NULL);
                 return 0;
         }
-        sev_query_platform(node, &p);
-        set_status(a, &p);
+        status_query(node, &res);
+        set_status(a, &res);
         return 0;
 }
 
@@ -284,7 +313,7 @@ typedef struct StatusRead {
         PspArea *a;
         char *node;
         uint64_t generation;            /* the re-read it belongs to */
-        SevPlatform result;
+        StatusResult result;
 } StatusRead;
 
 static WorkerPool status_pool = WORKER_POOL_INIT("psp-status", 1);
@@ -301,7 +330,7 @@ static void status_read_free(void *data) {
 static void status_read_run(void *data) {
         StatusRead *s = data;
 
-        sev_query_platform(s->node, &s->result);
+        status_query(s->node, &s->result);
 }
 
 static void on_status_read(Worker *w, void *data);
@@ -568,6 +597,48 @@ static void snapshot(PspArea *a, PspSnapshot *ret) {
         ret->sfs_present = a->dev_sfs;
 }
 
+static json_object *error_to_json(const SevError *e);
+
+/* ---- chip id and VCEK URL ---- */
+
+int psp_chip_id_hex(PspArea *a, char *buf, size_t size) {
+        if (size > 0)
+                buf[0] = '\0';
+        if (!a->chip_id_valid)
+                return 0;
+        return psp_chip_id_to_hex(&a->chip_id, a->chip_id.length, buf, size);
+}
+
+int psp_vcek_url(PspArea *a, char **ret, SevError *e) {
+        VcekProduct p = a->cpu_error == 0 ? vcek_product_for_cpu(a->cpu.family, a->cpu.model) : VCEK_PRODUCT_UNKNOWN;
+
+        if (!a->platform.snp_valid) {
+                psp_error_setf(e, -ENODATA, "SNP_STATUS_UNKNOWN",
+                               "The SNP status could not be read (%s), so the reported TCB the VCEK URL names is unknown; see SnpStatusError.",
+                               a->platform.snp_error.name[0] ? a->platform.snp_error.name : "no /dev/sev");
+                return -ENODATA;
+        }
+        if (a->platform.snp.mask_chip_id || a->chip_id_valid)
+                /* a masked id is said as such even when GET_ID2 failed or answered zeros */
+                return vcek_url_build(p, &a->chip_id, a->platform.snp.reported_tcb, a->platform.snp.mask_chip_id, ret, e);
+        psp_error_setf(e, a->chip_id_error.error ?: -ENODATA, "CHIP_ID_UNKNOWN",
+                       "The chip id could not be read (%s): %s", a->chip_id_error.name, a->chip_id_error.message);
+        return a->chip_id_error.error ?: -ENODATA;
+}
+
+static void vcek_to_json(PspArea *a, json_object *o) {
+        _cleanup_free_ char *url = NULL;
+        char hex[2 * PSP_CHIP_ID_MAX + 1];
+        SevError e = {};
+
+        (void) psp_chip_id_hex(a, hex, sizeof hex);
+        json_object_object_add(o, "chip_id", json_object_new_string(hex));
+        json_object_object_add(o, "chip_id_error", error_to_json(&a->chip_id_error));
+        (void) psp_vcek_url(a, &url, &e);
+        json_object_object_add(o, "vcek_url", json_object_new_string(strempty(url)));
+        json_object_object_add(o, "vcek_url_error", error_to_json(&e));
+}
+
 /* ---- Describe() ---- */
 
 static json_object *error_to_json(const SevError *e) {
@@ -646,6 +717,7 @@ json_object *psp_to_json(PspArea *a) {
         json_object_object_add(o, "snp_status",
                                a->platform.snp_valid ? snp_status_to_json(&a->platform.snp, a->layout) : NULL);
         json_object_object_add(o, "snp_error", error_to_json(&a->platform.snp_error));
+        vcek_to_json(a, o);
         json_object_object_add(o, "last_error", json_object_new_string(a->last_error.name));
         json_object_object_add(o, "last_error_message", json_object_new_string(a->last_error.message));
         json_object_object_add(o, "last_refresh_usec", json_object_new_int64((int64_t) a->last_refresh));
