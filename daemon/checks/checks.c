@@ -597,9 +597,9 @@ static void check_tcb(const CheckFacts *f, Check *c) {
         if (s->current_tcb == s->reported_tcb)
                 result(c, CHECK_PASS, "The current TCB equals the reported TCB (%s).", a);
         else {
-                remedy(c, REMEDIATION_COMMAND, "snphost commit", false,
-                       "The firmware runs a newer TCB than it reports to guests. After checking that guests work, commit it (snphost commit); committing cannot be undone.");
-                result(c, CHECK_FAIL, "Uncommitted TCB: current %s, reported %s.", a, b);
+                remedy(c, REMEDIATION_COMMAND, "hwsecctl psp set-config --reported-tcb current", false,
+                       "The reported TCB is behind the current one, so guests' attestation reports show the older TCB. Report the current TCB with 'hwsecctl psp set-config --reported-tcb current'; once guests work on the new firmware, 'hwsecctl psp commit' also prevents rollback (that cannot be undone).");
+                result(c, CHECK_FAIL, "Reported TCB behind current: current %s, reported %s.", a, b);
         }
 }
 

@@ -471,8 +471,9 @@ def test_refresh_rereads_and_records_changes(host, bus, daemon, hwsecctl):
         assert p['ReportedTcbParts'] == {'boot_loader': 4, 'tee': 3, 'snp': 23, 'microcode': 213}
         sig.wait(lambda s: s.get('SevGuestCount') == 3)
         tcb = checks(d)['firmware.tcb-committed']
-        assert tcb['result'] == 'fail' and 'Uncommitted TCB' in tcb['detail']
-        assert tcb['remediation'] == {'kind': 'command', 'value': 'snphost commit', 'needs_reboot': False}
+        assert tcb['result'] == 'fail' and 'Reported TCB behind current' in tcb['detail']
+        assert tcb['remediation'] == {'kind': 'command', 'value': 'hwsecctl psp set-config --reported-tcb current',
+                                      'needs_reboot': False}
         assert 'Check firmware.tcb-committed: pass -> fail' in d.log()
         hist = [tuple(plain(x))[1:] for x in d.iface(PSP, PSP_IFACE).GetCheckHistory()]
         assert hist == [('firmware.tcb-committed', 'pass', 'fail')]

@@ -338,7 +338,7 @@ static void test_tcb_and_fw(void) {
         f.platform.snp.reported_tcb = 0xd517000000000304;
         CHECK(checks_run(&f, &l) == 0);
         c = check_list_find(&l, "firmware.tcb-committed");
-        CHECK(c->result == CHECK_FAIL && strstr(c->detail, "Uncommitted TCB"));
+        CHECK(c->result == CHECK_FAIL && strstr(c->detail, "Reported TCB behind current"));
         CHECK(strstr(c->detail, "SNP=24 uCode=219") && strstr(c->detail, "SNP=23 uCode=213"));
         CHECK(c->remediation == REMEDIATION_COMMAND);
         check_list_done(&l);
