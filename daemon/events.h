@@ -15,6 +15,8 @@ typedef enum ManagerEventType {
         MANAGER_EVENT_PCI_CHANGED,       /* audit result changed */
         MANAGER_EVENT_CONFIG_RELOADED,   /* m->conf was replaced */
         MANAGER_EVENT_FACTS_CHANGED,     /* host facts re-read: .facts, .facts_changed says which parts */
+        MANAGER_EVENT_PSP_STALE,         /* the PSP's firmware or SNP config was changed by another area (a
+                                          * firmware job updated or committed): the PSP area re-reads */
         _MANAGER_EVENT_MAX,
 } ManagerEventType;
 

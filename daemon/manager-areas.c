@@ -17,6 +17,7 @@ const char *manager_event_type_to_string(ManagerEventType t) {
                 [MANAGER_EVENT_PCI_CHANGED] = "pci-changed",
                 [MANAGER_EVENT_CONFIG_RELOADED] = "config-reloaded",
                 [MANAGER_EVENT_FACTS_CHANGED] = "facts-changed",
+                [MANAGER_EVENT_PSP_STALE] = "psp-stale",
         };
 
         return t >= 0 && t < _MANAGER_EVENT_MAX ? names[t] : NULL;

@@ -550,6 +550,9 @@ static void psp_event(void *data, const ManagerEvent *ev) {
         if (ev->type == MANAGER_EVENT_FACTS_CHANGED && (ev->facts_changed & HOST_FACTS_KVM)) {
                 log_info("kvm_amd changed; re-reading the PSP.");
                 (void) psp_reread(a, NULL);
+        } else if (ev->type == MANAGER_EVENT_PSP_STALE) {
+                log_info("The PSP firmware was updated or committed; re-reading the PSP.");
+                (void) psp_reread(a, NULL);
         }
 }
 

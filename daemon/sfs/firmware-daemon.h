@@ -8,6 +8,7 @@
 #include "area.h"
 #include "bus-properties.h"
 #include "jobs.h"
+#include "psp-ops.h"
 #include "manager.h"
 #include "payload.h"
 #include "sfs.h"
@@ -39,6 +40,11 @@ typedef struct FirmwareWork {
         SfsResult before_result, after_result;
         SfsResult update;
         uint64_t duration_usec;
+        /* ScheduleUpdate option "commit": SNP status before the update and after SNP_COMMIT */
+        bool commit;
+        bool commit_attempted;
+        SevError commit_error;          /* how SNP_COMMIT (or opening /dev/sev for it) ended */
+        SevPlatform psp_before, psp_after;
 } FirmwareWork;
 
 typedef struct FirmwareArea FirmwareArea;

@@ -181,3 +181,71 @@ def test_set_snp_config_refused_without_snp(host, bus, polkit, daemon):
         psp(d).SetSnpConfig(cfg(mask_chip_id=dbus.Boolean(True)))
     assert e.value.get_dbus_name() == 'org.hwsecd1.Error.SnpNotInitialized'
     assert polkit.calls() == []
+
+
+# ---- ScheduleUpdate{commit}: the firmware job commits through the core, the PSP area re-reads ----
+
+def test_schedule_update_with_commit(host, bus, polkit, daemon):
+    """ScheduleUpdate(..., {commit: true}) on a host whose reported TCB is behind: the update
+    succeeds, the same job issues SNP_COMMIT once, the job records the TCB before (reported
+    0xda17000000000203) and after (reported = current = 0xdb18000000000304) in VersionsBefore/
+    VersionsAfter, in History() and in state.json, and the PSP area re-reads (TcbCommitted true).
+    Catches a commit issued without the option, or not recorded, or a PSP area left stale."""
+    import fwutil
+    import test_firmware
+    host = host.make('genoa', snp=dict(reported_tcb=OLDER_GENOA))
+    polkit.allow(*fwutil.ALL_ACTIONS)
+    d = daemon(host)
+    fwutil.stage_file(host, 'pkg.sbin', test_firmware.PKG)
+    path = fwutil.schedule(d, 'pkg.sbin', commit=dbus.Boolean(True))
+    assert fwutil.wait_state(d, path, ('succeeded', 'failed')) == 'succeeded'
+    assert len(ops(host, sim_psp.SNP_COMMIT)) == 1
+    props = d.get_all(path, fwutil.JOB_IFACE)
+    before, after = props['VersionsBefore'], props['VersionsAfter']
+    assert before['SnpReportedTcb'] == OLDER_GENOA and before['SnpCurrentTcb'] == GENOA_TCB
+    assert after['SnpReportedTcb'] == GENOA_TCB and after['Committed'] and after['CommitError'] == ''
+    hist = d.call(fwutil.FW, fwutil.FW_IFACE, 'History')[0]
+    assert hist[0][9]['SnpReportedTcb'] == GENOA_TCB and hist[0][8]['SnpReportedTcb'] == OLDER_GENOA
+    doc = fwutil.state_doc(host)['firmware']['history'][0]['commit']
+    assert doc['committed'] and doc['tcb_before']['reported'] == '0x%016x' % OLDER_GENOA
+    fwutil.wait_for(lambda: prop(d, 'TcbCommitted'), what='the PSP area to re-read after the commit')
+    assert prop(d, 'ReportedTcb') == GENOA_TCB
+    # the loader takes the commit record back after a restart
+    d.restart()
+    hist = d.call(fwutil.FW, fwutil.FW_IFACE, 'History')[0]
+    assert hist[0][9]['Committed'] and hist[0][8]['SnpReportedTcb'] == OLDER_GENOA
+
+
+def test_schedule_update_without_commit_does_not_commit(host, bus, polkit, daemon):
+    """The same update without the option: no SNP_COMMIT, no commit keys in the job, the
+    reported TCB stays behind (0xda17000000000203)."""
+    import fwutil
+    import test_firmware
+    host = host.make('genoa', snp=dict(reported_tcb=OLDER_GENOA))
+    polkit.allow(*fwutil.ALL_ACTIONS)
+    d = daemon(host)
+    fwutil.stage_file(host, 'pkg.sbin', test_firmware.PKG)
+    path = fwutil.schedule(d, 'pkg.sbin')
+    assert fwutil.wait_state(d, path, ('succeeded', 'failed')) == 'succeeded'
+    assert ops(host, sim_psp.SNP_COMMIT) == []
+    assert 'Committed' not in d.get_all(path, fwutil.JOB_IFACE)['VersionsAfter']
+    assert prop(d, 'ReportedTcb') == OLDER_GENOA
+
+
+def test_schedule_update_commit_refusals(host, bus, polkit, daemon):
+    """commit of the wrong type: InvalidArgument; commit on a host without SNP initialised:
+    SnpNotInitialized, before polkit is asked."""
+    import fwutil
+    import test_firmware
+    host = host.make('snp-uninit')
+    polkit.allow(*fwutil.ALL_ACTIONS)
+    d = daemon(host)
+    fwutil.stage_file(host, 'pkg.sbin', test_firmware.PKG)
+    polkit_calls = len(polkit.calls())
+    with pytest.raises(dbus.DBusException) as e:
+        fwutil.schedule(d, 'pkg.sbin', commit='yes')
+    assert e.value.get_dbus_name() == 'org.hwsecd1.Error.InvalidArgument'
+    with pytest.raises(dbus.DBusException) as e:
+        fwutil.schedule(d, 'pkg.sbin', commit=dbus.Boolean(True))
+    assert e.value.get_dbus_name() == 'org.hwsecd1.Error.SnpNotInitialized'
+    assert len(polkit.calls()) == polkit_calls
