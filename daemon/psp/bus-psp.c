@@ -256,6 +256,10 @@ static int method_commit_firmware(sd_bus_message *msg, void *userdata, sd_bus_er
         log_struct(LOG_NOTICE, MESSAGE_ID_PSP_FIRMWARE_COMMITTED,
                    "SEV firmware committed (SNP_COMMIT): TCB 0x%016" PRIx64 " is now the committed and reported TCB; older firmware can no longer be loaded.",
                    before);
+        r = psp_record_commit(a);
+        if (r < 0)
+                /* the firmware is committed either way; only the readiness check may ask again after a restart */
+                log_warning_errno(r, "The commit could not be recorded in %s: %m", STATE_FILE_NAME);
         return reply_after_reread(a, msg);
 }
 

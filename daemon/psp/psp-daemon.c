@@ -418,6 +418,36 @@ int psp_refresh_wait(PspArea *a, sd_bus_message *msg) {
         return 0;
 }
 
+/* ---- state.json "psp" ---- */
+
+#define STATE_KEY "psp"
+
+static void load_state(PspArea *a) {
+        json_object *section = NULL, *v = NULL;
+        int64_t t;
+
+        if (!json_object_object_get_ex(a->manager->state, STATE_KEY, &section))
+                return;
+        if (!json_object_is_type(section, json_type_object) ||
+            !json_object_object_get_ex(section, "last_commit_usec", &v) || !json_object_is_type(v, json_type_int) ||
+            (t = json_object_get_int64(v)) < 0) {
+                log_warning("\"%s\" in %s is malformed; the time of the last firmware commit is forgotten.", STATE_KEY, STATE_FILE_NAME);
+                return;
+        }
+        a->last_commit_usec = (uint64_t) t;
+}
+
+int psp_record_commit(PspArea *a) {
+        json_object *section;
+
+        a->last_commit_usec = now_realtime_usec();
+        section = state_section(a->manager->state, STATE_KEY);
+        if (!section)
+                return -ENOMEM;
+        json_object_object_add(section, "last_commit_usec", json_object_new_int64((int64_t) a->last_commit_usec));
+        return manager_save_state(a->manager);
+}
+
 /* ---- hooks ---- */
 
 static int psp_start(Manager *m, void **ret) {
@@ -435,6 +465,7 @@ static int psp_start(Manager *m, void **ret) {
                 return log_error_errno(r, "Failed to register %s: %m", PSP_INTERFACE);
 
         read_cpu(a);
+        load_state(a);
         r = read_devices(a, NULL);
         if (r >= 0)
                 r = read_status_now(a);
@@ -598,6 +629,7 @@ static void snapshot(PspArea *a, PspSnapshot *ret) {
                 ret->ciphertext_hiding_en = a->platform.snp.ciphertext_hiding_en;
         }
         ret->sfs_present = a->dev_sfs;
+        ret->last_commit_usec = a->last_commit_usec;
 }
 
 static json_object *error_to_json(const SevError *e);

@@ -46,6 +46,7 @@ struct PspArea {
         bool chip_id_valid;             /* SEV_GET_ID2 answered at the last status read */
         PspChipId chip_id;
         SevError chip_id_error;         /* why not (NO_DEVICE_NODE without /dev/sev) */
+        uint64_t last_commit_usec;      /* our last successful SNP_COMMIT, state.json "psp" */
         uint64_t last_refresh;          /* CLOCK_REALTIME usec */
         Worker *status_worker;          /* status ioctls off the event loop (at most one) */
         uint64_t status_generation;     /* bumped by every re-read; a result of an older one is dropped */
@@ -77,6 +78,10 @@ int psp_refresh_wait(PspArea *a, sd_bus_message *msg);
  * (SEV_GET_ID2 failed: e is its error) and SNP_STATUS_UNKNOWN (no reported TCB to build from). */
 int psp_chip_id_hex(PspArea *a, char *buf, size_t size);
 int psp_vcek_url(PspArea *a, char **ret, SevError *e);
+
+/* Records a successful SNP_COMMIT (CommitFirmware) in state.json; negative errno when the state
+ * could not be written (the commit happened anyway). */
+int psp_record_commit(PspArea *a);
 
 /* psp-daemon.c describes; bus-psp.c serves. */
 int bus_psp_register(PspArea *a);

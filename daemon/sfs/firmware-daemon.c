@@ -304,6 +304,25 @@ static void firmware_finish(FirmwareArea *a, Job *j) {
                 bus_firmware_changed(a);
 }
 
+/* What the other areas learn of the firmware: the newest update a job installed. */
+void firmware_publish(FirmwareArea *a) {
+        FirmwareSnapshot s = {};
+
+        for (size_t i = 0; i < a->jobs.n_history; i++) {
+                const Job *j = a->jobs.history[i];
+
+                if (j->state != JOB_SUCCEEDED || (s.have_update && j->finished_usec < s.update_usec))
+                        continue;
+                s = (FirmwareSnapshot) {
+                        .have_update = true,
+                        .update_job = j->id,
+                        .update_usec = j->finished_usec,
+                        .update_committed = j->commit.committed,
+                };
+        }
+        manager_broadcast(a->m, &(ManagerEvent) { .type = MANAGER_EVENT_FIRMWARE_CHANGED, .firmware = &s });
+}
+
 /* ---- jobs ---- */
 
 static void firmware_fail(FirmwareArea *a, Job *j, int error, const char *fmt, ...) _printf_(4, 5);
@@ -470,7 +489,7 @@ static void firmware_complete(FirmwareArea *a) {
         firmware_work_done(a);
         (void) firmware_save(a);
         if (!a->shutting_down) {
-                manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+                firmware_publish(a);
                 /* new firmware (and maybe a commit): the PSP's status and TCB changed */
                 if (psp_stale)
                         manager_broadcast_type(a->m, MANAGER_EVENT_PSP_STALE);
@@ -597,7 +616,7 @@ void firmware_dispatch(FirmwareArea *a) {
         if (changed) {
                 (void) firmware_save(a);
                 bus_firmware_changed(a);
-                manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+                firmware_publish(a);
         }
         /* A job that failed its start checks leaves the way free for the next one. */
         if (next && !a->running) {
@@ -627,7 +646,7 @@ int firmware_schedule(FirmwareArea *a, Job *j) {
                    (unsigned long long) j->not_after_usec, j->window ? ", in the next maintenance window" : "");
         bus_firmware_job_added(a, j);
         bus_firmware_changed(a);
-        manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+        firmware_publish(a);
         return 0;
 }
 
@@ -653,7 +672,7 @@ int firmware_job_cancel(FirmwareArea *a, Job *j, int *ret_marker_error) {
                 for (size_t i = 0; i < n_dropped; i++)
                         bus_firmware_job_removed(a, dropped[i]);
                 bus_firmware_changed(a);
-                manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+                firmware_publish(a);
                 firmware_arm_timer(a);
                 return 0;
         }
@@ -752,6 +771,8 @@ static int firmware_start(Manager *m, void **ret) {
         if (r < 0)
                 return r;
         firmware_dispatch(a);
+        /* retained for the areas that start later */
+        firmware_publish(a);
         return 0;
 }
 
@@ -805,7 +826,7 @@ static void firmware_uevent(void *data, sd_device *d, sd_device_action_t action)
         if (!worker_running(a->worker))
                 firmware_read_versions(a);
         bus_firmware_changed(a);
-        manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+        firmware_publish(a);
         if (a->present && !was)
                 firmware_dispatch(a);
 }

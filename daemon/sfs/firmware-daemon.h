@@ -81,6 +81,8 @@ extern const AreaVTable firmware_area_vtable;
 /* firmware-daemon.c */
 int firmware_save(FirmwareArea *a);
 void firmware_dispatch(FirmwareArea *a);
+/* Broadcasts MANAGER_EVENT_FIRMWARE_CHANGED with the FirmwareSnapshot. */
+void firmware_publish(FirmwareArea *a);
 /* 0, or a negative errno when the cancellation could not be saved: then the job stays scheduled
  * but this process never starts it, and *ret_marker_error says whether the marker that makes the
  * next start cancel it could be written (0) or not. */

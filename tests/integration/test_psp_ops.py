@@ -249,3 +249,34 @@ def test_schedule_update_commit_refusals(host, bus, polkit, daemon):
         fwutil.schedule(d, 'pkg.sbin', commit=dbus.Boolean(True))
     assert e.value.get_dbus_name() == 'org.hwsecd1.Error.SnpNotInitialized'
     assert len(polkit.calls()) == polkit_calls
+
+
+def test_update_not_committed_check(host, bus, polkit, daemon, hwsecctl):
+    """Readiness check firmware.update-committed: not-applicable before any update; after an
+    update without the commit option it fails ("not committed after the update of job 1",
+    remediation command "hwsecctl psp commit"); CommitFirmware() makes it pass, the commit time is
+    kept in state.json ("psp": last_commit_usec) and the check still passes after a restart.
+    Catches a check that only compares TCBs (set-config --reported-tcb current would then hide an
+    uncommitted update) or forgets the commit across restarts."""
+    import fwutil
+    import test_firmware
+    from test_psp import checks
+    host = host.make('genoa')
+    polkit.allow(*fwutil.ALL_ACTIONS, COMMIT, SET_CONFIG)
+    d = daemon(host)
+    assert checks(d)['firmware.update-committed']['result'] == 'not-applicable'
+    fwutil.stage_file(host, 'pkg.sbin', test_firmware.PKG)
+    path = fwutil.schedule(d, 'pkg.sbin')
+    assert fwutil.wait_state(d, path, ('succeeded', 'failed')) == 'succeeded'
+    c = fwutil.wait_for(lambda: (lambda c: c['result'] == 'fail' and c)(checks(d)['firmware.update-committed']),
+                        what='the check to fail after the update')
+    assert 'not committed after the update of job 1' in c['detail']
+    assert c['remediation'] == {'kind': 'command', 'value': 'hwsecctl psp commit', 'needs_reboot': False}
+    # reporting the current TCB is no commit
+    psp(d).SetSnpConfig(cfg(reported_tcb='current'))
+    assert checks(d)['firmware.update-committed']['result'] == 'fail'
+    psp(d).CommitFirmware()
+    assert checks(d)['firmware.update-committed']['result'] == 'pass'
+    assert fwutil.state_doc(host)['psp']['last_commit_usec'] > 0
+    d.restart()
+    assert checks(d)['firmware.update-committed']['result'] == 'pass'
