@@ -98,37 +98,297 @@ static void print_psp(json_object *p) {
                 printf("Last error: %s: %s\n", get_str(p, "LastError"), get_str(p, "LastErrorMessage"));
 }
 
-static const CtlVerb psp_verb = {
-        .name = "psp",
-        .usage = "hwsecctl psp [--json]\n\n"
-                 "PSP presence, SEV and SNP platform status, API version, build, TCB and the\n"
-                 "ciphertext-hiding bits. With --json, GetAll(org.hwsecd1.Psp).\n",
+static int read_psp(Ctl *c, json_object **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(json_object_putp) json_object *props = NULL;
+        int r;
+
+        r = ctl_call(c, PSP_PATH, "org.freedesktop.DBus.Properties", "GetAll", &reply, "s", PSP_IFACE);
+        if (r < 0)
+                return r;
+        r = ctl_message_to_json(reply, &props);
+        if (r < 0 || !props || !json_object_is_type(props, json_type_object)) {
+                fprintf(stderr, "hwsecctl: hwsecd sent PSP properties that could not be read.\n");
+                return -EXIT_FAILED;
+        }
+        *ret = TAKE_PTR(props);
+        return 0;
+}
+
+static int verb_psp_show(Ctl *c, int argc, char **argv) {
+        _cleanup_(json_object_putp) json_object *props = NULL;
+        int r;
+
+        r = read_psp(c, &props);
+        if (r < 0)
+                return ctl_exit(r);
+        if (c->json)
+                ctl_print_json(props);
+        else
+                print_psp(props);
+        return EXIT_OK;
+}
+
+static const CtlVerb id_verb = {
+        .name = "psp id",
+        .usage = "hwsecctl psp id [--json]\n\n"
+                 "The chip identifier (SEV_GET_ID2) in upper-case hex. When the SNP configuration\n"
+                 "masks the chip id, the firmware answers zeros and this says so.\n",
         .max_args = 0,
 };
 
+static int verb_id(Ctl *c, int argc, char **argv) {
+        _cleanup_(json_object_putp) json_object *props = NULL, *out = NULL;
+        const char *id;
+        char **args;
+        int n, r;
+
+        r = ctl_parse_args(c, &id_verb, argc, argv, NULL, NULL, &args, &n);
+        if (r <= 0)
+                return -r;
+        r = read_psp(c, &props);
+        if (r < 0)
+                return ctl_exit(r);
+        id = get_str(props, "ChipId");
+        if (c->json) {
+                out = json_object_new_object();
+                if (!out)
+                        return EXIT_FAILED;
+                json_object_object_add(out, "chip_id", json_object_new_string(id));
+                json_object_object_add(out, "mask_chip_id", json_object_new_boolean(get_bool(props, "MaskChipId")));
+                ctl_print_json(out);
+        } else if (!isempty(id))
+                printf("%s%s\n", id, get_bool(props, "MaskChipId") ? " (masked by the SNP configuration)" : "");
+        if (isempty(id)) {
+                if (!c->json)
+                        fprintf(stderr, "hwsecctl: the chip id could not be read; 'hwsecctl status --json' shows why (psp.chip_id_error).\n");
+                return EXIT_FAILED;
+        }
+        return EXIT_OK;
+}
+
+static const CtlVerb vcek_url_verb = {
+        .name = "psp vcek-url",
+        .usage = "hwsecctl psp vcek-url [--json]\n\n"
+                 "The AMD KDS URL of this chip's VCEK certificate for the reported TCB. hwsecd never\n"
+                 "fetches it. When the chip id is masked there is no URL and this says why.\n",
+        .max_args = 0,
+};
+
+static int verb_vcek_url(Ctl *c, int argc, char **argv) {
+        _cleanup_(json_object_putp) json_object *props = NULL, *out = NULL;
+        const char *url, *err;
+        char **args;
+        int n, r;
+
+        r = ctl_parse_args(c, &vcek_url_verb, argc, argv, NULL, NULL, &args, &n);
+        if (r <= 0)
+                return -r;
+        r = read_psp(c, &props);
+        if (r < 0)
+                return ctl_exit(r);
+        url = get_str(props, "VcekUrl");
+        err = get_str(props, "VcekUrlError");
+        if (c->json) {
+                out = json_object_new_object();
+                if (!out)
+                        return EXIT_FAILED;
+                json_object_object_add(out, "vcek_url", json_object_new_string(url));
+                json_object_object_add(out, "vcek_url_error", json_object_new_string(err));
+                json_object_object_add(out, "chip_id", json_object_new_string(get_str(props, "ChipId")));
+                ctl_print_json(out);
+        } else if (!isempty(url))
+                printf("%s\n", url);
+        else if (streq(err, "CHIP_ID_MASKED"))
+                fprintf(stderr, "No VCEK URL: the SNP configuration masks the chip id (CHIP_ID_MASKED). "
+                        "Clear it with 'hwsecctl psp set-config --mask-chip-id=no', or use the id from an unmasked boot.\n");
+        else
+                fprintf(stderr, "No VCEK URL (%s); 'hwsecctl status --json' shows why (psp.vcek_url_error).\n", err);
+        return isempty(url) ? EXIT_FAILED : EXIT_OK;
+}
+
+/* After a change: what the firmware reports now (the daemon re-read it before replying). */
+static int print_config(Ctl *c, bool committed) {
+        _cleanup_(json_object_putp) json_object *props = NULL, *out = NULL;
+        char cur[24], rep[24];
+        int r;
+
+        r = read_psp(c, &props);
+        if (r < 0)
+                return ctl_exit(r);
+        snprintf(cur, sizeof cur, "0x%016llx", (unsigned long long) json_object_get_uint64(get(props, "CurrentTcb")));
+        snprintf(rep, sizeof rep, "0x%016llx", (unsigned long long) json_object_get_uint64(get(props, "ReportedTcb")));
+        if (c->json) {
+                out = json_object_new_object();
+                if (!out)
+                        return EXIT_FAILED;
+                if (committed)
+                        json_object_object_add(out, "committed", json_object_new_boolean(true));
+                json_object_object_add(out, "current_tcb", json_object_new_string(cur));
+                json_object_object_add(out, "reported_tcb", json_object_new_string(rep));
+                json_object_object_add(out, "mask_chip_id", json_object_new_boolean(get_bool(props, "MaskChipId")));
+                json_object_object_add(out, "mask_chip_key", json_object_new_boolean(get_bool(props, "MaskChipKey")));
+                ctl_print_json(out);
+                return EXIT_OK;
+        }
+        if (committed)
+                printf("Firmware committed: older firmware can no longer be loaded.\n");
+        print_tcb("Current TCB", get(props, "CurrentTcbParts"), props, "CurrentTcb");
+        print_tcb("Reported TCB", get(props, "ReportedTcbParts"), props, "ReportedTcb");
+        printf("  %-26s %s\n", "Mask chip id", yes_no(get_bool(props, "MaskChipId")));
+        printf("  %-26s %s\n", "Mask chip key", yes_no(get_bool(props, "MaskChipKey")));
+        return EXIT_OK;
+}
+
+static const CtlVerb commit_verb = {
+        .name = "psp commit",
+        .usage = "hwsecctl psp commit [--json] [--no-ask-password]\n\n"
+                 "Commits the running SEV firmware (SNP_COMMIT): the committed and the reported TCB\n"
+                 "become the current one. This prevents rollback to older firmware and cannot be undone.\n"
+                 "Needs SNP initialised and the polkit action org.hwsecd1.commit-firmware.\n",
+        .max_args = 0,
+};
+
+static int verb_commit(Ctl *c, int argc, char **argv) {
+        char **args;
+        int n, r;
+
+        r = ctl_parse_args(c, &commit_verb, argc, argv, NULL, NULL, &args, &n);
+        if (r <= 0)
+                return -r;
+        r = ctl_call(c, PSP_PATH, PSP_IFACE, "CommitFirmware", NULL, "");
+        if (r < 0)
+                return ctl_exit(r);
+        return print_config(c, true);
+}
+
+enum {
+        ARG_REPORTED_TCB = ARG_VERB_FIRST + 0x40,
+        ARG_MASK_CHIP_ID,
+        ARG_MASK_CHIP_KEY,
+};
+
+static const struct option set_config_options[] = {
+        { "reported-tcb", required_argument, NULL, ARG_REPORTED_TCB },
+        { "mask-chip-id", required_argument, NULL, ARG_MASK_CHIP_ID },
+        { "mask-chip-key", required_argument, NULL, ARG_MASK_CHIP_KEY },
+        {}
+};
+
+static const CtlVerb set_config_verb = {
+        .name = "psp set-config",
+        .usage = "hwsecctl psp set-config [--reported-tcb current|VALUE] [--mask-chip-id=yes|no]\n"
+                 "                        [--mask-chip-key=yes|no] [--json] [--no-ask-password]\n\n"
+                 "Sets the SNP configuration (SNP_SET_CONFIG): the TCB that guests' attestation\n"
+                 "reports show (\"current\", a 64-bit value, or parts like bl=4,tee=3,snp=24,ucode=219;\n"
+                 "never above the current TCB) and whether reports hide the chip id or are not signed\n"
+                 "with the chip key. Unnamed settings keep their values. Shows the result.\n",
+        .options = set_config_options,
+        .max_args = 0,
+};
+
+typedef struct SetConfigArgs {
+        const char *reported_tcb;
+        int mask_chip_id, mask_chip_key;
+} SetConfigArgs;
+
+static int set_config_option(Ctl *c, const CtlVerb *v, int opt, const char *arg, void *userdata) {
+        SetConfigArgs *a = userdata;
+        int *mask;
+
+        switch (opt) {
+        case ARG_REPORTED_TCB:
+                a->reported_tcb = arg;
+                return 0;
+        case ARG_MASK_CHIP_ID:
+        case ARG_MASK_CHIP_KEY:
+                mask = opt == ARG_MASK_CHIP_ID ? &a->mask_chip_id : &a->mask_chip_key;
+                if (streq(arg, "yes"))
+                        *mask = 1;
+                else if (streq(arg, "no"))
+                        *mask = 0;
+                else
+                        return ctl_verb_usage_error(v, "--%s wants yes or no, not '%s'.",
+                                                    opt == ARG_MASK_CHIP_ID ? "mask-chip-id" : "mask-chip-key", arg);
+                return 0;
+        }
+        return EXIT_FAILED;
+}
+
+static int append_config(sd_bus_message *m, const SetConfigArgs *a) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && a->reported_tcb)
+                r = sd_bus_message_append(m, "{sv}", "reported_tcb", "s", a->reported_tcb);
+        if (r >= 0 && a->mask_chip_id >= 0)
+                r = sd_bus_message_append(m, "{sv}", "mask_chip_id", "b", a->mask_chip_id);
+        if (r >= 0 && a->mask_chip_key >= 0)
+                r = sd_bus_message_append(m, "{sv}", "mask_chip_key", "b", a->mask_chip_key);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int verb_set_config(Ctl *c, int argc, char **argv) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;
+        SetConfigArgs a = { .mask_chip_id = -1, .mask_chip_key = -1 };
+        char **args;
+        int n, r;
+
+        r = ctl_parse_args(c, &set_config_verb, argc, argv, set_config_option, &a, &args, &n);
+        if (r <= 0)
+                return -r;
+        if (!a.reported_tcb && a.mask_chip_id < 0 && a.mask_chip_key < 0)
+                return ctl_verb_usage_error(&set_config_verb, "nothing to set: give --reported-tcb, --mask-chip-id or --mask-chip-key.");
+        r = ctl_new_method_call(c, PSP_PATH, PSP_IFACE, "SetSnpConfig", &msg);
+        if (r < 0)
+                return ctl_exit(r);
+        r = append_config(msg, &a);
+        if (r < 0) {
+                fprintf(stderr, "hwsecctl: could not build the request: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+        r = ctl_call_message(c, msg, NULL);
+        if (r < 0)
+                return ctl_exit(r);
+        return print_config(c, false);
+}
+
+static const CtlVerb psp_verb = {
+        .name = "psp",
+        .usage = "hwsecctl psp [--json]\n"
+                 "hwsecctl psp id|vcek-url [--json]\n"
+                 "hwsecctl psp commit [--json]\n"
+                 "hwsecctl psp set-config [--reported-tcb X] [--mask-chip-id=yes|no] [--mask-chip-key=yes|no] [--json]\n\n"
+                 "PSP presence, SEV and SNP platform status, API version, build, TCB and the\n"
+                 "ciphertext-hiding bits. With --json, GetAll(org.hwsecd1.Psp).\n"
+                 "  id          the chip identifier (hex)\n"
+                 "  vcek-url    the AMD KDS URL of the VCEK for the reported TCB\n"
+                 "  commit      commit the running firmware (no rollback afterwards)\n"
+                 "  set-config  reported TCB and chip id / chip key masks\n"
+                 "'hwsecctl psp COMMAND --help' shows the options of a command.\n",
+        .max_args = -1,
+        .stop_at_verb = true,
+};
+
 int verb_psp(Ctl *c, int argc, char **argv) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(json_object_putp) json_object *props = NULL;
+        static const CtlSubVerb table[] = {
+                { "id", verb_id },
+                { "vcek-url", verb_vcek_url },
+                { "commit", verb_commit },
+                { "set-config", verb_set_config },
+                {}
+        };
         char **args;
         int n, r;
 
         r = ctl_parse_args(c, &psp_verb, argc, argv, NULL, NULL, &args, &n);
         if (r <= 0)
                 return -r;
-
-        r = ctl_call(c, PSP_PATH, "org.freedesktop.DBus.Properties", "GetAll", &reply, "s", PSP_IFACE);
-        if (r < 0)
-                return ctl_exit(r);
-        r = ctl_message_to_json(reply, &props);
-        if (r < 0 || !props || !json_object_is_type(props, json_type_object)) {
-                fprintf(stderr, "hwsecctl: hwsecd sent PSP properties that could not be read.\n");
-                return EXIT_FAILED;
-        }
-        if (c->json)
-                ctl_print_json(props);
-        else
-                print_psp(props);
-        return EXIT_OK;
+        if (n == 0)
+                return verb_psp_show(c, 0, NULL);
+        return ctl_dispatch(c, &psp_verb, table, n, args);
 }
 
 /* GetChecks() -> [{"id", "category", "result", "title", "detail", "hint", "evidence", "remediation"}] */

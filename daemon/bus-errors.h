@@ -16,6 +16,7 @@
 #define HWSEC_ERROR_NOT_FOUND        "org.hwsecd1.Error.NotFound"
 #define HWSEC_ERROR_CONFLICT         "org.hwsecd1.Error.Conflict"
 #define HWSEC_ERROR_IO               "org.hwsecd1.Error.IOError"
+#define HWSEC_ERROR_SNP_NOT_INITIALIZED "org.hwsecd1.Error.SnpNotInitialized"
 
 /* The error name for an errno that came from the host (a file, a device, a re-read): ENOMEM ->
  * org.freedesktop.DBus.Error.NoMemory, EBUSY/EAGAIN -> Busy, ENODEV/ENXIO -> NoDevice,

@@ -11,10 +11,12 @@
 typedef enum ManagerEventType {
         MANAGER_EVENT_PSP_CHANGED,       /* PSP presence or SEV/SNP status re-read: .psp */
         MANAGER_EVENT_ASID_CHANGED,      /* pools, parameters or policy changed */
-        MANAGER_EVENT_FIRMWARE_CHANGED,  /* /dev/sfs presence, versions or jobs changed */
+        MANAGER_EVENT_FIRMWARE_CHANGED,  /* /dev/sfs presence, versions or jobs changed: .firmware */
         MANAGER_EVENT_PCI_CHANGED,       /* audit result changed */
         MANAGER_EVENT_CONFIG_RELOADED,   /* m->conf was replaced */
         MANAGER_EVENT_FACTS_CHANGED,     /* host facts re-read: .facts, .facts_changed says which parts */
+        MANAGER_EVENT_PSP_STALE,         /* the PSP's firmware or SNP config was changed by another area (a
+                                          * firmware job updated or committed): the PSP area re-reads */
         _MANAGER_EVENT_MAX,
 } ManagerEventType;
 
@@ -22,6 +24,7 @@ typedef struct ManagerEvent {
         ManagerEventType type;
         union {
                 const PspSnapshot *psp;
+                const FirmwareSnapshot *firmware;
                 struct {
                         const HostFacts *facts;
                         HostFactsPart facts_changed;

@@ -17,6 +17,7 @@ const char *manager_event_type_to_string(ManagerEventType t) {
                 [MANAGER_EVENT_PCI_CHANGED] = "pci-changed",
                 [MANAGER_EVENT_CONFIG_RELOADED] = "config-reloaded",
                 [MANAGER_EVENT_FACTS_CHANGED] = "facts-changed",
+                [MANAGER_EVENT_PSP_STALE] = "psp-stale",
         };
 
         return t >= 0 && t < _MANAGER_EVENT_MAX ? names[t] : NULL;
@@ -27,10 +28,18 @@ static void retain(Manager *m, const ManagerEvent *ev) {
                 m->retained_psp = *ev->psp;
                 m->have_retained_psp = true;
         }
+        if (ev->type == MANAGER_EVENT_FIRMWARE_CHANGED && ev->firmware) {
+                m->retained_firmware = *ev->firmware;
+                m->have_retained_firmware = true;
+        }
 }
 
 const PspSnapshot *manager_retained_psp(Manager *m) {
         return m->have_retained_psp ? &m->retained_psp : NULL;
+}
+
+const FirmwareSnapshot *manager_retained_firmware(Manager *m) {
+        return m->have_retained_firmware ? &m->retained_firmware : NULL;
 }
 
 void manager_broadcast(Manager *m, const ManagerEvent *ev) {

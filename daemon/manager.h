@@ -64,6 +64,8 @@ typedef struct Manager {
          * later (or asks later) sees what was published before it. */
         PspSnapshot retained_psp;
         bool have_retained_psp;
+        FirmwareSnapshot retained_firmware;
+        bool have_retained_firmware;
 } Manager;
 
 /* Writes m->state atomically to the state directory. Callers that must not lose an
@@ -90,6 +92,8 @@ void manager_broadcast(Manager *m, const ManagerEvent *ev);
 void manager_broadcast_type(Manager *m, ManagerEventType type);
 /* The last event of that type that carried data (MANAGER_EVENT_PSP_CHANGED), or NULL. */
 const PspSnapshot *manager_retained_psp(Manager *m);
+/* The last MANAGER_EVENT_FIRMWARE_CHANGED payload, NULL before the first. */
+const FirmwareSnapshot *manager_retained_firmware(Manager *m);
 
 /* Re-reads the host facts of parts and broadcasts MANAGER_EVENT_FACTS_CHANGED when some changed. */
 int manager_refresh_facts(Manager *m, HostFactsPart parts);

@@ -33,6 +33,8 @@ static const PolkitRule rules[] = {
         { "org.hwsecd1.Firmware",        "StagePackage",   "org.hwsecd1.stage-firmware" },
         { "org.hwsecd1.Firmware",        "ScheduleUpdate", "org.hwsecd1.schedule-firmware-update" },
         { "org.hwsecd1.FirmwareJob",     "Cancel",         "org.hwsecd1.cancel-firmware-update" },
+        { "org.hwsecd1.Psp",             "CommitFirmware", "org.hwsecd1.commit-firmware" },
+        { "org.hwsecd1.Psp",             "SetSnpConfig",   "org.hwsecd1.set-snp-config" },
 };
 
 /* Callers could flood slow polkit with requests. Every request waiting for the bus driver or
@@ -50,6 +52,8 @@ static const char * const actions[] = {
         "org.hwsecd1.stage-firmware",
         "org.hwsecd1.schedule-firmware-update",
         "org.hwsecd1.cancel-firmware-update",
+        "org.hwsecd1.commit-firmware",
+        "org.hwsecd1.set-snp-config",
         NULL,
 };
 

@@ -69,5 +69,7 @@ int check_facts_build(CheckFacts *f, const HostFacts *h, const PspSnapshot *psp)
         r = build_host(f, h);
         if (r < 0)
                 return r;
+        if (psp)
+                f->last_commit_usec = psp->last_commit_usec;
         return build_psp(f, psp);
 }

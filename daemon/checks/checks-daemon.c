@@ -15,6 +15,8 @@ typedef struct ChecksArea {
         CheckList checks;
         PspSnapshot psp;                /* the last MANAGER_EVENT_PSP_CHANGED */
         bool have_psp;
+        FirmwareSnapshot firmware;      /* the last MANAGER_EVENT_FIRMWARE_CHANGED */
+        bool have_firmware;
         unsigned counts[_CHECK_RESULT_MAX];     /* the summary last announced */
 } ChecksArea;
 
@@ -66,6 +68,8 @@ static int recompute(ChecksArea *a) {
         int r;
 
         r = check_facts_build(&f, &a->manager->facts, a->have_psp ? &a->psp : NULL);
+        f.have_firmware = a->have_firmware;
+        f.firmware = a->firmware;
         if (r >= 0)
                 r = checks_run(&f, &l);
         check_facts_done(&f);
@@ -81,6 +85,7 @@ static int recompute(ChecksArea *a) {
 
 static int checks_start(Manager *m, void **ret) {
         const PspSnapshot *psp = manager_retained_psp(m);
+        const FirmwareSnapshot *fw = manager_retained_firmware(m);
         ChecksArea *a;
 
         a = calloc(1, sizeof *a);
@@ -90,6 +95,10 @@ static int checks_start(Manager *m, void **ret) {
         if (psp) {
                 a->psp = *psp;
                 a->have_psp = true;
+        }
+        if (fw) {
+                a->firmware = *fw;
+                a->have_firmware = true;
         }
         *ret = a;
         return recompute(a);
@@ -102,7 +111,7 @@ static void checks_free(void *data) {
         free(a);
 }
 
-/* Only what the checks read: the host facts and the PSP. */
+/* Only what the checks read: the host facts, the PSP and the firmware updates. */
 static void checks_event(void *data, const ManagerEvent *ev) {
         ChecksArea *a = data;
 
@@ -112,6 +121,12 @@ static void checks_event(void *data, const ManagerEvent *ev) {
                 a->have_psp = true;
                 break;
         case MANAGER_EVENT_FACTS_CHANGED:
+                break;
+        case MANAGER_EVENT_FIRMWARE_CHANGED:
+                if (!ev->firmware || (a->have_firmware && memcmp(&a->firmware, ev->firmware, sizeof a->firmware) == 0))
+                        return;         /* versions or presence only: nothing the checks read */
+                a->firmware = *ev->firmware;
+                a->have_firmware = true;
                 break;
         default:
                 return;

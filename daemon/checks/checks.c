@@ -597,10 +597,35 @@ static void check_tcb(const CheckFacts *f, Check *c) {
         if (s->current_tcb == s->reported_tcb)
                 result(c, CHECK_PASS, "The current TCB equals the reported TCB (%s).", a);
         else {
-                remedy(c, REMEDIATION_COMMAND, "snphost commit", false,
-                       "The firmware runs a newer TCB than it reports to guests. After checking that guests work, commit it (snphost commit); committing cannot be undone.");
-                result(c, CHECK_FAIL, "Uncommitted TCB: current %s, reported %s.", a, b);
+                remedy(c, REMEDIATION_COMMAND, "hwsecctl psp set-config --reported-tcb current", false,
+                       "The reported TCB is behind the current one, so guests' attestation reports show the older TCB. Report the current TCB with 'hwsecctl psp set-config --reported-tcb current'; once guests work on the new firmware, 'hwsecctl psp commit' also prevents rollback (that cannot be undone).");
+                result(c, CHECK_FAIL, "Reported TCB behind current: current %s, reported %s.", a, b);
         }
+}
+
+/* An update installed by a firmware job and not committed since: rollback to the older firmware
+ * stays possible (and guests' reports may show the old TCB). Commits hwsecd made: the job's own
+ * (ScheduleUpdate option commit) or a later Psp.CommitFirmware(). */
+static void check_update_committed(const CheckFacts *f, Check *c) {
+        const FirmwareSnapshot *fw = &f->firmware;
+
+        if (unknown_cpuid(f, c) || na_no_snp(f, c))
+                return;
+        if (!f->have_firmware || !fw->have_update) {
+                result(c, CHECK_NOT_APPLICABLE, "hwsecd has installed no firmware update on this host.");
+                return;
+        }
+        ev_int(c, "update_job", fw->update_job);
+        ev_int(c, "update_finished_usec", (int64_t) fw->update_usec);
+        ev_bool(c, "committed_by_job", fw->update_committed);
+        ev_int(c, "last_commit_usec", (int64_t) f->last_commit_usec);
+        if (fw->update_committed || f->last_commit_usec >= fw->update_usec) {
+                result(c, CHECK_PASS, "The firmware installed by job %u was committed.", fw->update_job);
+                return;
+        }
+        remedy(c, REMEDIATION_COMMAND, "hwsecctl psp commit", false,
+               "The update was not committed, so the older firmware can still be loaded back. Once guests work on the new firmware, commit it with 'hwsecctl psp commit' (it cannot be undone), or schedule updates with the commit option.");
+        result(c, CHECK_FAIL, "Firmware not committed after the update of job %u.", fw->update_job);
 }
 
 static void check_cth_capable(const CheckFacts *f, Check *c) {
@@ -731,6 +756,7 @@ static const struct {
         { "platform.rmp-init",       "platform", "RMP initialised",                               check_rmp_init },
         { "firmware.snp-version",    "firmware", "SEV firmware new enough for SEV-SNP",           check_fw_version },
         { "firmware.tcb-committed",  "firmware", "Current TCB equals reported TCB",               check_tcb },
+        { "firmware.update-committed", "firmware", "Firmware committed after the last update",    check_update_committed },
         { "features.ciphertext-hiding-capable", "features", "Ciphertext hiding capable",          check_cth_capable },
         { "features.ciphertext-hiding-enabled", "features", "Ciphertext hiding enabled, consistent with kvm_amd", check_cth_enabled },
         { "features.sfs",            "features", "Seamless Firmware Servicing (SFS) available",   check_sfs },

@@ -11,6 +11,7 @@
 #include "host-facts.h"
 #include "macro.h"
 #include "sev-status.h"
+#include "snapshots.h"
 
 
 typedef struct CheckFacts {
@@ -54,6 +55,11 @@ typedef struct CheckFacts {
         /* SFS */
         char *dev_sfs_path;
         Tri sfs_present;
+
+        /* firmware updates (the firmware area's snapshot) and hwsecd's last SNP_COMMIT */
+        bool have_firmware;             /* firmware below is known */
+        FirmwareSnapshot firmware;
+        uint64_t last_commit_usec;      /* 0: none recorded */
 } CheckFacts;
 
 void check_facts_done(CheckFacts *f);

@@ -7,7 +7,12 @@
 #include "bus-properties.h"
 #include "bus-util.h"
 #include "check-history.h"
+#include "fileio.h"
 #include "log.h"
+#include "paths.h"
+#include "polkit.h"
+#include "psp-ops.h"
+#include "snp-config.h"
 #include "psp-daemon.h"
 #include "state.h"
 
@@ -135,6 +140,211 @@ static int property_get_reported_tcb_parts(sd_bus *bus, const char *path, const 
         return append_tcb_parts(reply, a, snp(a)->reported_tcb);
 }
 
+static int property_get_chip_id(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        char hex[2 * PSP_CHIP_ID_MAX + 1];
+        int r;
+
+        r = psp_chip_id_hex(area(userdata), hex, sizeof hex);
+        if (r < 0)
+                return r;
+        return sd_bus_message_append(reply, "s", hex);
+}
+
+static int property_get_vcek_url(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ char *url = NULL;
+        SevError e = {};
+        int r;
+
+        r = psp_vcek_url(area(userdata), &url, &e);
+        if (r == -ENOMEM)
+                return r;
+        /* VcekUrl: the URL or ""; VcekUrlError: "" or why there is none (CHIP_ID_MASKED, …) */
+        return sd_bus_message_append(reply, "s", streq(property, "VcekUrl") ? strempty(url) : e.name);
+}
+
+/* A PSP operation's named failure as a D-Bus error: the name says what to do about it. */
+static int psp_op_bus_error(sd_bus_error *error, const SevError *e) {
+        static const char * const invalid[] = {
+                "INVALID_ARGUMENT", "TCB_ABOVE_CURRENT", "TCB_RESERVED_NONZERO", "UNKNOWN_TCB_LAYOUT", NULL,
+        };
+        const char *name;
+
+        if (e->error == -ENOMEM)
+                return -ENOMEM;
+        if (streq(e->name, "SNP_NOT_INITIALIZED"))
+                name = HWSEC_ERROR_SNP_NOT_INITIALIZED;
+        else if (strv_contains((char * const *) invalid, e->name))
+                name = HWSEC_ERROR_INVALID_ARGUMENT;
+        else if (streq(e->name, "NO_SEV_DEVICE") || streq(e->name, "NO_DEVICE_NODE"))
+                name = HWSEC_ERROR_NO_DEVICE;
+        else if (streq(e->name, "NOT_SUPPORTED"))
+                name = HWSEC_ERROR_NOT_SUPPORTED;
+        else if (streq(e->name, "BUSY"))
+                name = HWSEC_ERROR_BUSY;
+        else if (e->error == -EIO)
+                name = HWSEC_ERROR_FIRMWARE;
+        else
+                name = HWSEC_ERROR_IO;
+        return sd_bus_error_setf(error, name, "%s (%s)", e->message, e->name);
+}
+
+/* Refusals that need no PSP command: no /dev/sev, SNP known to be uninitialised. */
+static int psp_op_precheck(PspArea *a, PspOp op, sd_bus_error *error) {
+        SevError e = {};
+
+        if (!a->dev_sev) {
+                psp_op_error_set(&e, op, -ENOENT, 0);
+                return psp_op_bus_error(error, &e);
+        }
+        if ((a->platform.snp_valid && !snp_status_initialized(&a->platform.snp)) ||
+            (!a->platform.snp_valid && streq(a->platform.snp_error.name, "SNP_NOT_INITIALIZED"))) {
+                psp_op_error_set(&e, op, -EINVAL, 0);
+                return psp_op_bus_error(error, &e);
+        }
+        return 0;
+}
+
+/* The operation changed the platform: re-read the status and answer msg when it is complete, so
+ * that the caller reads the new ReportedTcb, TcbCommitted and masks right after the reply. */
+static int reply_after_reread(PspArea *a, sd_bus_message *msg) {
+        int r;
+
+        r = psp_reread(a, NULL);
+        if (r > 0)
+                return psp_refresh_wait(a, msg) < 0 ? -ENOMEM : 1;
+        if (r < 0)
+                log_warning_errno(r, "The PSP state could not be re-read after a change: %m");
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* One operation on a fresh fd of our /dev/sev. The PSP answers these in milliseconds; they run in
+ * the event loop like the status read at start. */
+static int psp_op_run(PspOp op, const SnpConfig *c, SevError *e) {
+        _cleanup_free_ char *node = path_join(paths_dev_dir(), "sev");
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!node)
+                return -ENOMEM;
+        fd = psp_op_open(node, op, e);
+        if (fd < 0)
+                return fd;
+        return op == PSP_OP_SNP_COMMIT ? psp_snp_commit(fd, e) : psp_snp_set_config(fd, c, e);
+}
+
+static int method_commit_firmware(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        PspArea *a = userdata;
+        uint64_t before = a->platform.snp.current_tcb;
+        SevError e = {};
+        int r;
+
+        r = psp_op_precheck(a, PSP_OP_SNP_COMMIT, error);
+        if (r < 0)
+                return r;
+        r = polkit_verify(a->manager, msg, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
+
+        r = psp_op_run(PSP_OP_SNP_COMMIT, NULL, &e);
+        if (r < 0) {
+                log_warning("SNP_COMMIT failed: %s", e.message);
+                return psp_op_bus_error(error, &e);
+        }
+        log_struct(LOG_NOTICE, MESSAGE_ID_PSP_FIRMWARE_COMMITTED,
+                   "SEV firmware committed (SNP_COMMIT): TCB 0x%016" PRIx64 " is now the committed and reported TCB; older firmware can no longer be loaded.",
+                   before);
+        r = psp_record_commit(a);
+        if (r < 0)
+                /* the firmware is committed either way; only the readiness check may ask again after a restart */
+                log_warning_errno(r, "The commit could not be recorded in %s: %m", STATE_FILE_NAME);
+        return reply_after_reread(a, msg);
+}
+
+/* reported_tcb (s), mask_chip_id (b), mask_chip_key (b); anything else is refused. */
+static int read_snp_config_request(sd_bus_message *msg, SnpConfigRequest *req, sd_bus_error *error) {
+        const char *key;
+        int r;
+
+        *req = SNP_CONFIG_REQUEST_NULL;
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *want, *contents;
+                int *mask = NULL, b;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "reported_tcb"))
+                        want = "s";
+                else if (streq(key, "mask_chip_id"))
+                        want = "b", mask = &req->mask_chip_id;
+                else if (streq(key, "mask_chip_key"))
+                        want = "b", mask = &req->mask_chip_key;
+                else
+                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown SNP configuration key \"%.64s\"; use reported_tcb, mask_chip_id or mask_chip_key.", key);
+                r = sd_bus_message_peek_type(msg, NULL, &contents);
+                if (r < 0)
+                        return r;
+                if (!streq(contents, want))
+                        return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                                 "SNP configuration key %s must be of type %s, not %s.", key, want, contents);
+                if (mask) {
+                        r = sd_bus_message_read(msg, "v", "b", &b);
+                        *mask = !!b;
+                } else
+                        r = sd_bus_message_read(msg, "v", "s", &req->reported_tcb);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int method_set_snp_config(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        PspArea *a = userdata;
+        SnpConfigRequest req;
+        SnpConfig c;
+        SevError e = {};
+        int r;
+
+        r = read_snp_config_request(msg, &req, error);
+        if (r < 0)
+                return r;
+        if (!a->dev_sev || !a->platform.snp_valid) {
+                psp_op_error_set(&e, PSP_OP_SNP_SET_CONFIG, a->dev_sev ? -EINVAL : -ENOENT, 0);
+                return psp_op_bus_error(error, &e);
+        }
+        /* validated against the status before polkit is asked: a refusal costs no password */
+        r = snp_config_prepare(&req, &a->platform.snp, a->layout, &c, &e);
+        if (r < 0)
+                return psp_op_bus_error(error, &e);
+        r = polkit_verify(a->manager, msg, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
+
+        r = psp_op_run(PSP_OP_SNP_SET_CONFIG, &c, &e);
+        if (r < 0) {
+                log_warning("SNP_SET_CONFIG failed: %s", e.message);
+                return psp_op_bus_error(error, &e);
+        }
+        log_struct(LOG_NOTICE, MESSAGE_ID_PSP_SNP_CONFIG_SET,
+                   "SNP configuration set (SNP_SET_CONFIG): reported TCB 0x%016" PRIx64 ", mask_chip_id %s, mask_chip_key %s.",
+                   c.reported_tcb, yes_no(c.mask_chip_id), yes_no(c.mask_chip_key));
+        return reply_after_reread(a, msg);
+}
+
 static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         PspArea *a = userdata;
         int r;
@@ -219,6 +429,9 @@ static const BusProperty psp_properties[] = {
         P("CurrentTcbParts", "a{sy}", current_tcb_parts),
         P("ReportedTcbParts", "a{sy}", reported_tcb_parts),
         P("TcbCommitted", "b", tcb_committed),
+        P("ChipId", "s", chip_id),
+        P("VcekUrl", "s", vcek_url),
+        P("VcekUrlError", "s", vcek_url),
         P("SevStatusError", "s", sev_status_error),
         P("SnpStatusError", "s", snp_status_error),
         P("LastError", "s", last_error),
@@ -235,6 +448,10 @@ static const sd_bus_vtable psp_methods[] = {
         SD_BUS_METHOD_WITH_ARGS("Refresh", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_refresh, 0),
         SD_BUS_METHOD_WITH_ARGS("GetCheckHistory", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(tsss)", history),
                                 method_get_check_history, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CommitFirmware", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_commit_firmware,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetSnpConfig", SD_BUS_ARGS("a{sv}", config), SD_BUS_NO_RESULT, method_set_snp_config,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

@@ -15,6 +15,7 @@
 #include "paths.h"
 #include "psp-daemon.h"
 #include "state.h"
+#include "vcek.h"
 
 static uint64_t now_realtime_usec(void) {
         struct timespec ts;
@@ -176,12 +177,40 @@ static void log_status_change(PspArea *a, const SevError *old) {
                 log_notice("PSP status: %s", a->last_error.message);
 }
 
+/* What one status read finds: the SEV/SNP status and the chip id. */
+typedef struct StatusResult {
+        SevPlatform platform;
+        bool chip_id_valid;
+        PspChipId chip_id;
+        SevError chip_id_error;
+} StatusResult;
+
+/* SEV_PLATFORM_STATUS, SNP_PLATFORM_STATUS, then SEV_GET_ID2 (read-only fd, no polkit: the
+ * kernel checks no write permission for it). Blocking: on the worker, or before the bus name. */
+static void status_query(const char *node, StatusResult *ret) {
+        _cleanup_close_ int fd = -EBADF;
+
+        *ret = (StatusResult) {};
+        sev_query_platform(node, &ret->platform);
+        fd = psp_op_open(node, PSP_OP_GET_ID2, &ret->chip_id_error);
+        if (fd < 0)
+                return;
+        ret->chip_id_valid = psp_get_id2(fd, &ret->chip_id, &ret->chip_id_error) >= 0;
+}
+
 /* The status as the last finished read left it: a query's result, or nothing without /dev/sev. */
-static void set_status(PspArea *a, const SevPlatform *p) {
+static void set_status(PspArea *a, const StatusResult *res) {
         SevError old_error = a->last_error;
+        const SevPlatform *p = res ? &res->platform : NULL;
 
         a->status_queried = p != NULL;
         a->platform = p ? *p : (SevPlatform) {};
+        a->chip_id_valid = res && res->chip_id_valid;
+        a->chip_id = a->chip_id_valid ? res->chip_id : (PspChipId) {};
+        if (res)
+                a->chip_id_error = res->chip_id_error;
+        else
+                psp_op_error_set(&a->chip_id_error, PSP_OP_GET_ID2, -ENOENT, 0);
         a->dev_sev_open_error = a->platform.open_error;
         pick_last_error(a);
         a->last_refresh = now_realtime_usec();
@@ -195,7 +224,7 @@ static char *sev_node(void) {
 /* At start, before the bus name is taken: in the event loop, there is nothing to block yet. */
 static int read_status_now(PspArea *a) {
         _cleanup_free_ char *node = sev_node();
-        SevPlatform p = {};
+        StatusResult res;
 
         if (!node)
                 return -ENOMEM;
@@ -203,8 +232,8 @@ static int read_status_now(PspArea *a) {
                 set_status(a, NULL);
                 return 0;
         }
-        sev_query_platform(node, &p);
-        set_status(a, &p);
+        status_query(node, &res);
+        set_status(a, &res);
         return 0;
 }
 
@@ -300,7 +329,7 @@ typedef struct StatusRead {
         PspArea *a;
         char *node;
         uint64_t generation;            /* the re-read it belongs to */
-        SevPlatform result;
+        StatusResult result;
 } StatusRead;
 
 static WorkerPool status_pool = WORKER_POOL_INIT("psp-status", 1);
@@ -317,7 +346,7 @@ static void status_read_free(void *data) {
 static void status_read_run(void *data) {
         StatusRead *s = data;
 
-        sev_query_platform(s->node, &s->result);
+        status_query(s->node, &s->result);
 }
 
 static void on_status_read(Worker *w, void *data);
@@ -426,6 +455,36 @@ int psp_refresh_wait(PspArea *a, sd_bus_message *msg) {
         return 0;
 }
 
+/* ---- state.json "psp" ---- */
+
+#define STATE_KEY "psp"
+
+static void load_state(PspArea *a) {
+        json_object *section = NULL, *v = NULL;
+        int64_t t;
+
+        if (!json_object_object_get_ex(a->manager->state, STATE_KEY, &section))
+                return;
+        if (!json_object_is_type(section, json_type_object) ||
+            !json_object_object_get_ex(section, "last_commit_usec", &v) || !json_object_is_type(v, json_type_int) ||
+            (t = json_object_get_int64(v)) < 0) {
+                log_warning("\"%s\" in %s is malformed; the time of the last firmware commit is forgotten.", STATE_KEY, STATE_FILE_NAME);
+                return;
+        }
+        a->last_commit_usec = (uint64_t) t;
+}
+
+int psp_record_commit(PspArea *a) {
+        json_object *section;
+
+        a->last_commit_usec = now_realtime_usec();
+        section = state_section(a->manager->state, STATE_KEY);
+        if (!section)
+                return -ENOMEM;
+        json_object_object_add(section, "last_commit_usec", json_object_new_int64((int64_t) a->last_commit_usec));
+        return manager_save_state(a->manager);
+}
+
 /* ---- hooks ---- */
 
 static int psp_start(Manager *m, void **ret) {
@@ -443,6 +502,7 @@ static int psp_start(Manager *m, void **ret) {
                 return log_error_errno(r, "Failed to register %s: %m", PSP_INTERFACE);
 
         read_cpu(a);
+        load_state(a);
         r = read_devices(a, NULL);
         if (r >= 0)
                 r = read_status_now(a);
@@ -559,6 +619,9 @@ static void psp_event(void *data, const ManagerEvent *ev) {
         if (ev->type == MANAGER_EVENT_FACTS_CHANGED && (ev->facts_changed & HOST_FACTS_KVM)) {
                 log_info("kvm_amd changed; re-reading the PSP.");
                 (void) psp_reread(a, NULL);
+        } else if (ev->type == MANAGER_EVENT_PSP_STALE) {
+                log_info("The PSP firmware was updated or committed; re-reading the PSP.");
+                (void) psp_reread(a, NULL);
         }
 }
 
@@ -604,6 +667,49 @@ static void snapshot(PspArea *a, PspSnapshot *ret) {
                 ret->ciphertext_hiding_en = a->platform.snp.ciphertext_hiding_en;
         }
         ret->sfs_present = a->dev_sfs;
+        ret->last_commit_usec = a->last_commit_usec;
+}
+
+static json_object *error_to_json(const SevError *e);
+
+/* ---- chip id and VCEK URL ---- */
+
+int psp_chip_id_hex(PspArea *a, char *buf, size_t size) {
+        if (size > 0)
+                buf[0] = '\0';
+        if (!a->chip_id_valid)
+                return 0;
+        return psp_chip_id_to_hex(&a->chip_id, a->chip_id.length, buf, size);
+}
+
+int psp_vcek_url(PspArea *a, char **ret, SevError *e) {
+        VcekProduct p = a->cpu_error == 0 ? vcek_product_for_cpu(a->cpu.family, a->cpu.model) : VCEK_PRODUCT_UNKNOWN;
+
+        if (!a->platform.snp_valid) {
+                psp_error_setf(e, -ENODATA, "SNP_STATUS_UNKNOWN",
+                               "The SNP status could not be read (%s), so the reported TCB the VCEK URL names is unknown; see SnpStatusError.",
+                               a->platform.snp_error.name[0] ? a->platform.snp_error.name : "no /dev/sev");
+                return -ENODATA;
+        }
+        if (a->platform.snp.mask_chip_id || a->chip_id_valid)
+                /* a masked id is said as such even when GET_ID2 failed or answered zeros */
+                return vcek_url_build(p, &a->chip_id, a->platform.snp.reported_tcb, a->platform.snp.mask_chip_id, ret, e);
+        psp_error_setf(e, a->chip_id_error.error ?: -ENODATA, "CHIP_ID_UNKNOWN",
+                       "The chip id could not be read (%s): %s", a->chip_id_error.name, a->chip_id_error.message);
+        return a->chip_id_error.error ?: -ENODATA;
+}
+
+static void vcek_to_json(PspArea *a, json_object *o) {
+        _cleanup_free_ char *url = NULL;
+        char hex[2 * PSP_CHIP_ID_MAX + 1];
+        SevError e = {};
+
+        (void) psp_chip_id_hex(a, hex, sizeof hex);
+        json_object_object_add(o, "chip_id", json_object_new_string(hex));
+        json_object_object_add(o, "chip_id_error", error_to_json(&a->chip_id_error));
+        (void) psp_vcek_url(a, &url, &e);
+        json_object_object_add(o, "vcek_url", json_object_new_string(strempty(url)));
+        json_object_object_add(o, "vcek_url_error", error_to_json(&e));
 }
 
 /* ---- Describe() ---- */
@@ -684,6 +790,7 @@ json_object *psp_to_json(PspArea *a) {
         json_object_object_add(o, "snp_status",
                                a->platform.snp_valid ? snp_status_to_json(&a->platform.snp, a->layout) : NULL);
         json_object_object_add(o, "snp_error", error_to_json(&a->platform.snp_error));
+        vcek_to_json(a, o);
         json_object_object_add(o, "last_error", json_object_new_string(a->last_error.name));
         json_object_object_add(o, "last_error_message", json_object_new_string(a->last_error.message));
         json_object_object_add(o, "last_refresh_usec", json_object_new_int64((int64_t) a->last_refresh));

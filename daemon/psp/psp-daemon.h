@@ -9,6 +9,7 @@
 #include "cpuid.h"
 #include "manager.h"
 #include "psp-device.h"
+#include "psp-ops.h"
 #include "sev-status.h"
 #include "tcb.h"
 #include "worker.h"
@@ -42,6 +43,10 @@ struct PspArea {
         bool status_queried;
         SevPlatform platform;
         SevError last_error;            /* the error shown as LastError (SEV first, then SNP) */
+        bool chip_id_valid;             /* SEV_GET_ID2 answered at the last status read */
+        PspChipId chip_id;
+        SevError chip_id_error;         /* why not (NO_DEVICE_NODE without /dev/sev) */
+        uint64_t last_commit_usec;      /* our last successful SNP_COMMIT, state.json "psp" */
         uint64_t last_refresh;          /* CLOCK_REALTIME usec */
         Worker *status_worker;          /* status ioctls off the event loop (at most one) */
         uint64_t status_generation;     /* bumped by every re-read; a result of an older one is dropped */
@@ -67,6 +72,17 @@ extern const AreaVTable psp_area_vtable;
 int psp_reread(PspArea *a, const char *exclude);
 /* Answers msg (Refresh()) with an empty reply when the pending re-read is complete. */
 int psp_refresh_wait(PspArea *a, sd_bus_message *msg);
+
+/* The chip id in upper-case hex ("" when unknown), and the VCEK URL of the AMD KDS built from
+ * it, the CPU generation and the reported TCB (vcek.h). psp_vcek_url() returns 0 and *ret, or a
+ * negative errno with e naming why there is no URL: the vcek_url_build() names, or CHIP_ID_UNKNOWN
+ * (SEV_GET_ID2 failed: e is its error) and SNP_STATUS_UNKNOWN (no reported TCB to build from). */
+int psp_chip_id_hex(PspArea *a, char *buf, size_t size);
+int psp_vcek_url(PspArea *a, char **ret, SevError *e);
+
+/* Records a successful SNP_COMMIT (CommitFirmware) in state.json; negative errno when the state
+ * could not be written (the commit happened anyway). */
+int psp_record_commit(PspArea *a);
 
 /* psp-daemon.c describes; bus-psp.c serves. */
 int bus_psp_register(PspArea *a);

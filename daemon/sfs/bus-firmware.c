@@ -93,14 +93,34 @@ static int append_strings(sd_bus_message *reply, const SfsString *s, size_t n) {
         return r;
 }
 
-/* a{sv}: Valid, and when valid Sha256, WrittenSize, Strings. */
-static int append_job_versions(sd_bus_message *reply, const JobVersions *v) {
+/* With the ScheduleUpdate option "commit": SnpCurrentTcb and SnpReportedTcb (t) before the
+ * update / after the commit, and after it Committed (b) and CommitError (s, "" or the PSP's
+ * error name). */
+static int append_job_commit(sd_bus_message *reply, const JobCommit *c, bool after) {
+        bool valid = after ? c->tcb_after_valid : c->tcb_before_valid;
+        int r = 0;
+
+        if (!c->requested)
+                return 0;
+        if (valid)
+                r = sd_bus_message_append(reply, "{sv}{sv}",
+                                          "SnpCurrentTcb", "t", after ? c->current_after : c->current_before,
+                                          "SnpReportedTcb", "t", after ? c->reported_after : c->reported_before);
+        if (r >= 0 && after)
+                r = sd_bus_message_append(reply, "{sv}{sv}", "Committed", "b", c->committed, "CommitError", "s", c->error);
+        return r;
+}
+
+/* a{sv}: Valid, and when valid Sha256, WrittenSize, Strings; the commit's TCBs (above). */
+static int append_job_versions(sd_bus_message *reply, const JobVersions *v, const JobCommit *c, bool after) {
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r < 0)
                 return r;
-        r = sd_bus_message_append(reply, "{sv}", "Valid", "b", v->valid);
+        r = append_job_commit(reply, c, after);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}", "Valid", "b", v->valid);
         if (r >= 0 && v->valid) {
                 r = sd_bus_message_append(reply, "{sv}{sv}", "Sha256", "s", v->sha256, "WrittenSize", "u",
                                           v->written_size);
@@ -284,8 +304,8 @@ static int method_stage_package(sd_bus_message *msg, void *userdata, sd_bus_erro
         return firmware_stage_start(a, msg, fd, name, error);
 }
 
-static int read_options(sd_bus_message *msg, bool *ret_window, const char **ret_sha, json_object **ret_opts,
-                        sd_bus_error *error) {
+static int read_options(sd_bus_message *msg, bool *ret_window, const char **ret_sha, bool *ret_commit,
+                        json_object **ret_opts, sd_bus_error *error) {
         json_object *opts = NULL;
         int r;
 
@@ -295,6 +315,7 @@ static int read_options(sd_bus_message *msg, bool *ret_window, const char **ret_
         *ret_opts = opts;
         *ret_window = false;
         *ret_sha = NULL;
+        *ret_commit = false;
         json_object_object_foreach(opts, key, val) {
                 if (streq(key, "Window")) {
                         if (!json_object_is_type(val, json_type_boolean))
@@ -306,10 +327,31 @@ static int read_options(sd_bus_message *msg, bool *ret_window, const char **ret_
                                 return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
                                                          "Option \"Sha256\" must be 64 lower-case hex digits (s).");
                         *ret_sha = json_object_get_string(val);
+                } else if (streq(key, "commit")) {
+                        if (!json_object_is_type(val, json_type_boolean))
+                                return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
+                                                         "Option \"commit\" must be a boolean (b).");
+                        *ret_commit = json_object_get_boolean(val);
                 } else
                         return sd_bus_error_setf(error, HWSEC_ERROR_INVALID_ARGUMENT,
-                                                 "Unknown option \"%.64s\"; known options are Window (b) and Sha256 (s).", key);
+                                                 "Unknown option \"%.64s\"; known options are Window (b), Sha256 (s) and commit (b).", key);
         }
+        return 0;
+}
+
+/* "commit" needs SNP: the PSP area's last snapshot (retained by the manager) says whether it is
+ * initialised. Unknown (no snapshot, no /dev/sev yet) is let through: the job's SNP_COMMIT then
+ * fails with its named error and the job's result says so. */
+static int check_commit_possible(FirmwareArea *a, bool commit, sd_bus_error *error) {
+        const PspSnapshot *p = manager_retained_psp(a->m);
+
+        if (!commit || !p)
+                return 0;
+        if ((p->snp_status_valid && !p->snp_initialized) ||
+            (!p->snp_status_valid && streq(p->platform.snp_error.name, "SNP_NOT_INITIALIZED")))
+                return sd_bus_error_setf(error, HWSEC_ERROR_SNP_NOT_INITIALIZED,
+                                         "The option \"commit\" needs SEV-SNP initialised (SNP_COMMIT would be refused); "
+                                         "enable SEV-SNP in the BIOS and load kvm_amd with sev_snp=1, or schedule without it.");
         return 0;
 }
 
@@ -357,7 +399,7 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
         FirmwareArea *a = userdata;
         uint64_t nb, na, now = firmware_now();
         const char *name, *want_sha = NULL;
-        bool window = false;
+        bool window = false, commit = false;
         PayloadInfo info;
         PayloadError e;
         char shown[80];
@@ -366,7 +408,10 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
         r = sd_bus_message_read(msg, "stt", &name, &nb, &na);
         if (r < 0)
                 return r;
-        r = read_options(msg, &window, &want_sha, &opts, error);
+        r = read_options(msg, &window, &want_sha, &commit, &opts, error);
+        if (r < 0)
+                return r;
+        r = check_commit_possible(a, commit, error);
         if (r < 0)
                 return r;
         safe_name(name, shown);
@@ -412,6 +457,7 @@ static int method_schedule_update(sd_bus_message *msg, void *userdata, sd_bus_er
         j->not_before_usec = nb;
         j->not_after_usec = na;
         j->window = window;
+        j->commit.requested = commit;
         j->state = JOB_SCHEDULED;
         j->created_usec = now;
         r = firmware_schedule(a, j);
@@ -446,9 +492,9 @@ static int method_history(sd_bus_message *msg, void *userdata, sd_bus_error *err
                                                   job_state_to_string(j->state), j->created_usec, j->started_usec,
                                                   j->finished_usec, j->result ?: "");
                 if (r >= 0)
-                        r = append_job_versions(reply, &j->before);
+                        r = append_job_versions(reply, &j->before, &j->commit, false);
                 if (r >= 0)
-                        r = append_job_versions(reply, &j->after);
+                        r = append_job_versions(reply, &j->after, &j->commit, true);
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
         }
@@ -499,9 +545,9 @@ static int job_property(sd_bus *bus, const char *path, const char *interface, co
         if (streq(property, "Error"))
                 return sd_bus_message_append(reply, "s", errno_display(j->error, buf, sizeof buf));
         if (streq(property, "VersionsBefore"))
-                return append_job_versions(reply, &j->before);
+                return append_job_versions(reply, &j->before, &j->commit, false);
         if (streq(property, "VersionsAfter"))
-                return append_job_versions(reply, &j->after);
+                return append_job_versions(reply, &j->after, &j->commit, true);
         return -ENOENT;
 }
 

@@ -304,6 +304,25 @@ static void firmware_finish(FirmwareArea *a, Job *j) {
                 bus_firmware_changed(a);
 }
 
+/* What the other areas learn of the firmware: the newest update a job installed. */
+void firmware_publish(FirmwareArea *a) {
+        FirmwareSnapshot s = {};
+
+        for (size_t i = 0; i < a->jobs.n_history; i++) {
+                const Job *j = a->jobs.history[i];
+
+                if (j->state != JOB_SUCCEEDED || (s.have_update && j->finished_usec < s.update_usec))
+                        continue;
+                s = (FirmwareSnapshot) {
+                        .have_update = true,
+                        .update_job = j->id,
+                        .update_usec = j->finished_usec,
+                        .update_committed = j->commit.committed,
+                };
+        }
+        manager_broadcast(a->m, &(ManagerEvent) { .type = MANAGER_EVENT_FIRMWARE_CHANGED, .firmware = &s });
+}
+
 /* ---- jobs ---- */
 
 static void firmware_fail(FirmwareArea *a, Job *j, int error, const char *fmt, ...) _printf_(4, 5);
@@ -324,12 +343,33 @@ static void firmware_fail(FirmwareArea *a, Job *j, int error, const char *fmt, .
 
 static WorkerPool update_pool = WORKER_POOL_INIT("firmware-update", 1);
 
+static bool update_succeeded(const FirmwareWork *w) {
+        return !w->open_error && w->update.has_status && w->update.error == 0 && w->update.status == 0;
+}
+
+/* SNP_COMMIT after a successful update, through the core's PSP operations on /dev/sev (the PSP
+ * area learns of it by MANAGER_EVENT_PSP_STALE and re-reads). The SNP status is read around it
+ * so that the job records the TCB before and after. */
+static void commit_work(FirmwareWork *w, const char *node) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = psp_op_open(node, PSP_OP_SNP_COMMIT, &w->commit_error);
+        if (fd >= 0) {
+                w->commit_attempted = true;
+                (void) psp_snp_commit(fd, &w->commit_error);
+        }
+        sev_query_platform(node, &w->psp_after);
+}
+
 static void firmware_worker(void *data) {
         FirmwareArea *a = data;
         FirmwareWork *w = &a->work;
+        _cleanup_free_ char *node = path_join(paths_dev_dir(), "sev");
         uint64_t t0 = firmware_now();
         int fd;
 
+        if (w->commit && node)
+                sev_query_platform(node, &w->psp_before);
         fd = open(SFS_DEVICE_PATH, O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 w->open_error = -errno;
@@ -339,7 +379,51 @@ static void firmware_worker(void *data) {
                 (void) sfs_get_versions(fd, &w->after, &w->after_result);
                 close(fd);
         }
+        if (w->commit && update_succeeded(w)) {
+                if (node)
+                        commit_work(w, node);
+                else
+                        psp_op_error_set(&w->commit_error, PSP_OP_SNP_COMMIT, -ENOMEM, 0);
+        }
         w->duration_usec = firmware_now() - t0;
+}
+
+static void tcb_text(const SevPlatform *p, char *buf, size_t size) {
+        if (p->snp_valid)
+                snprintf(buf, size, "current 0x%016" PRIx64 ", reported 0x%016" PRIx64, p->snp.current_tcb, p->snp.reported_tcb);
+        else
+                snprintf(buf, size, "unknown (%s)", p->snp_error.name[0] ? p->snp_error.name : "not read");
+}
+
+/* The commit part of a job whose update succeeded: record it and say it in the result. */
+static void firmware_complete_commit(Job *j, const FirmwareWork *w) {
+        JobCommit *c = &j->commit;
+        _cleanup_free_ char *old = NULL;
+        char before[96], after[96];
+
+        c->attempted = w->commit_attempted;
+        c->committed = w->commit_attempted && w->commit_error.error == 0;
+        snprintf(c->error, sizeof c->error, "%s", c->committed ? "" : w->commit_error.name);
+        c->tcb_before_valid = w->psp_before.snp_valid;
+        c->current_before = w->psp_before.snp.current_tcb;
+        c->reported_before = w->psp_before.snp.reported_tcb;
+        c->tcb_after_valid = w->psp_after.snp_valid;
+        c->current_after = w->psp_after.snp.current_tcb;
+        c->reported_after = w->psp_after.snp.reported_tcb;
+
+        tcb_text(&w->psp_before, before, sizeof before);
+        tcb_text(&w->psp_after, after, sizeof after);
+        old = TAKE_PTR(j->result);
+        if (c->committed) {
+                log_struct(LOG_NOTICE, MESSAGE_ID_PSP_FIRMWARE_COMMITTED,
+                           "Firmware job %u committed the new firmware (SNP_COMMIT): TCB before %s, after %s.", j->id, before, after);
+                (void) job_set_result(j, "%s; committed (SNP_COMMIT): TCB before %s, after %s", strempty(old), before, after);
+        } else {
+                log_struct(LOG_WARNING, MESSAGE_ID_FIRMWARE_ERROR,
+                           "Firmware job %u installed the package but could not commit it: %s", j->id, w->commit_error.message);
+                (void) job_set_result(j, "%s; NOT committed: %s (%s); TCB before %s, after %s. Commit it with 'hwsecctl psp commit'",
+                                      strempty(old), w->commit_error.name, w->commit_error.message, before, after);
+        }
 }
 
 static void firmware_work_done(FirmwareArea *a) {
@@ -352,6 +436,7 @@ static void firmware_work_done(FirmwareArea *a) {
 static void firmware_complete(FirmwareArea *a) {
         FirmwareWork *w = &a->work;
         Job *j = a->running;
+        bool psp_stale = false;
         char st[16];
 
         a->running = NULL;
@@ -389,6 +474,9 @@ static void firmware_complete(FirmwareArea *a) {
                                               (double) w->duration_usec / 1e6,
                                               j->before.valid ? j->before.sha256 : "(not read)",
                                               j->after.valid ? j->after.sha256 : "(not read)");
+                        if (j->commit.requested)
+                                firmware_complete_commit(j, w);
+                        psp_stale = true;
                         firmware_finish(a, j);
                 } else
                         firmware_fail(a, j, -w->update.error,
@@ -400,8 +488,12 @@ static void firmware_complete(FirmwareArea *a) {
 
         firmware_work_done(a);
         (void) firmware_save(a);
-        if (!a->shutting_down)
-                manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+        if (!a->shutting_down) {
+                firmware_publish(a);
+                /* new firmware (and maybe a commit): the PSP's status and TCB changed */
+                if (psp_stale)
+                        manager_broadcast_type(a->m, MANAGER_EVENT_PSP_STALE);
+        }
 }
 
 static void on_worker_done(Worker *w, void *data) {
@@ -451,6 +543,7 @@ static void firmware_start_job(FirmwareArea *a, Job *j) {
 
         firmware_work_done(a);
         strcpy(a->work.payload, j->payload);
+        a->work.commit = j->commit.requested;
         a->running = j;
         r = worker_start(&a->worker, a->m->event, &update_pool, 0, firmware_worker, on_worker_done, a, NULL);
         if (r < 0) {
@@ -523,7 +616,7 @@ void firmware_dispatch(FirmwareArea *a) {
         if (changed) {
                 (void) firmware_save(a);
                 bus_firmware_changed(a);
-                manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+                firmware_publish(a);
         }
         /* A job that failed its start checks leaves the way free for the next one. */
         if (next && !a->running) {
@@ -553,7 +646,7 @@ int firmware_schedule(FirmwareArea *a, Job *j) {
                    (unsigned long long) j->not_after_usec, j->window ? ", in the next maintenance window" : "");
         bus_firmware_job_added(a, j);
         bus_firmware_changed(a);
-        manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+        firmware_publish(a);
         return 0;
 }
 
@@ -579,7 +672,7 @@ int firmware_job_cancel(FirmwareArea *a, Job *j, int *ret_marker_error) {
                 for (size_t i = 0; i < n_dropped; i++)
                         bus_firmware_job_removed(a, dropped[i]);
                 bus_firmware_changed(a);
-                manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+                firmware_publish(a);
                 firmware_arm_timer(a);
                 return 0;
         }
@@ -678,6 +771,8 @@ static int firmware_start(Manager *m, void **ret) {
         if (r < 0)
                 return r;
         firmware_dispatch(a);
+        /* retained for the areas that start later */
+        firmware_publish(a);
         return 0;
 }
 
@@ -731,7 +826,7 @@ static void firmware_uevent(void *data, sd_device *d, sd_device_action_t action)
         if (!worker_running(a->worker))
                 firmware_read_versions(a);
         bus_firmware_changed(a);
-        manager_broadcast_type(a->m, MANAGER_EVENT_FIRMWARE_CHANGED);
+        firmware_publish(a);
         if (a->present && !was)
                 firmware_dispatch(a);
 }

@@ -8,6 +8,7 @@
 #include "area.h"
 #include "bus-properties.h"
 #include "jobs.h"
+#include "psp-ops.h"
 #include "manager.h"
 #include "payload.h"
 #include "sfs.h"
@@ -39,6 +40,11 @@ typedef struct FirmwareWork {
         SfsResult before_result, after_result;
         SfsResult update;
         uint64_t duration_usec;
+        /* ScheduleUpdate option "commit": SNP status before the update and after SNP_COMMIT */
+        bool commit;
+        bool commit_attempted;
+        SevError commit_error;          /* how SNP_COMMIT (or opening /dev/sev for it) ended */
+        SevPlatform psp_before, psp_after;
 } FirmwareWork;
 
 typedef struct FirmwareArea FirmwareArea;
@@ -75,6 +81,8 @@ extern const AreaVTable firmware_area_vtable;
 /* firmware-daemon.c */
 int firmware_save(FirmwareArea *a);
 void firmware_dispatch(FirmwareArea *a);
+/* Broadcasts MANAGER_EVENT_FIRMWARE_CHANGED with the FirmwareSnapshot. */
+void firmware_publish(FirmwareArea *a);
 /* 0, or a negative errno when the cancellation could not be saved: then the job stays scheduled
  * but this process never starts it, and *ret_marker_error says whether the marker that makes the
  * next start cancel it could be written (0) or not. */

@@ -225,6 +225,34 @@ json_object *job_versions_to_json(const JobVersions *v) {
         return o;
 }
 
+static json_object *tcb_pair_to_json(uint64_t current, uint64_t reported) {
+        json_object *o = json_object_new_object();
+        char buf[24];
+
+        if (!o)
+                return NULL;
+        snprintf(buf, sizeof buf, "0x%016" PRIx64, current);
+        json_object_object_add(o, "current", json_object_new_string(buf));
+        snprintf(buf, sizeof buf, "0x%016" PRIx64, reported);
+        json_object_object_add(o, "reported", json_object_new_string(buf));
+        return o;
+}
+
+static json_object *job_commit_to_json(const JobCommit *c) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "attempted", json_object_new_boolean(c->attempted));
+        json_object_object_add(o, "committed", json_object_new_boolean(c->committed));
+        json_object_object_add(o, "error", json_object_new_string(c->error));
+        if (c->tcb_before_valid)
+                json_object_object_add(o, "tcb_before", tcb_pair_to_json(c->current_before, c->reported_before));
+        if (c->tcb_after_valid)
+                json_object_object_add(o, "tcb_after", tcb_pair_to_json(c->current_after, c->reported_after));
+        return o;
+}
+
 json_object *job_to_json(const Job *j) {
         json_object *o = json_object_new_object();
 
@@ -249,6 +277,8 @@ json_object *job_to_json(const Job *j) {
         add_u64(o, "errno", (uint64_t) j->error);
         json_object_object_add(o, "versions_before", job_versions_to_json(&j->before));
         json_object_object_add(o, "versions_after", job_versions_to_json(&j->after));
+        if (j->commit.requested)
+                json_object_object_add(o, "commit", job_commit_to_json(&j->commit));
         return o;
 }
 
@@ -362,6 +392,69 @@ static int versions_from_json(json_object *o, const char *key, JobVersions *v, c
         return 0;
 }
 
+static int get_hex_u64(json_object *o, const char *key, uint64_t *ret, char **ret_reason) {
+        const char *s;
+        char *end;
+        int r;
+
+        r = get_string(o, key, true, &s, ret_reason);
+        if (r < 0)
+                return r;
+        errno = 0;
+        if (strlen(s) != 18 || s[0] != '0' || s[1] != 'x' || strspn(s + 2, "0123456789abcdef") != 16)
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is not a 0x-hex TCB value", key);
+        *ret = strtoull(s, &end, 16);
+        return 0;
+}
+
+static int tcb_pair_from_json(json_object *o, const char *key, bool *ret_valid, uint64_t *ret_current,
+                              uint64_t *ret_reported, char **ret_reason) {
+        json_object *v;
+        int r;
+
+        *ret_valid = false;
+        if (!json_object_object_get_ex(o, key, &v))
+                return 0;
+        if (!json_object_is_type(v, json_type_object))
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is not an object", key);
+        r = get_hex_u64(v, "current", ret_current, ret_reason);
+        if (r >= 0)
+                r = get_hex_u64(v, "reported", ret_reported, ret_reason);
+        if (r < 0)
+                return r;
+        *ret_valid = true;
+        return 0;
+}
+
+static int commit_from_json(json_object *o, JobCommit *c, char **ret_reason) {
+        json_object *v, *b;
+        const char *err;
+        int r;
+
+        *c = (JobCommit) {};
+        if (!json_object_object_get_ex(o, "commit", &v))
+                return 0;
+        if (!json_object_is_type(v, json_type_object))
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is not an object", "commit");
+        c->requested = true;
+        if (!json_object_object_get_ex(v, "attempted", &b) || !json_object_is_type(b, json_type_boolean))
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is not a boolean", "commit.attempted");
+        c->attempted = json_object_get_boolean(b);
+        if (!json_object_object_get_ex(v, "committed", &b) || !json_object_is_type(b, json_type_boolean))
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is not a boolean", "commit.committed");
+        c->committed = json_object_get_boolean(b);
+        r = get_string(v, "error", false, &err, ret_reason);
+        if (r < 0)
+                return r;
+        if (err && strlen(err) >= sizeof c->error)
+                return error_message_set(ret_reason, EBADMSG, "field \"%s\" is too long", "commit.error");
+        snprintf(c->error, sizeof c->error, "%s", strempty(err));
+        r = tcb_pair_from_json(v, "tcb_before", &c->tcb_before_valid, &c->current_before, &c->reported_before, ret_reason);
+        if (r < 0)
+                return r;
+        return tcb_pair_from_json(v, "tcb_after", &c->tcb_after_valid, &c->current_after, &c->reported_after, ret_reason);
+}
+
 int job_from_json(json_object *o, Job **ret, char **ret_reason) {
         _cleanup_(job_freep) Job *j = NULL;
         const char *payload, *sha, *state, *result;
@@ -446,6 +539,9 @@ int job_from_json(json_object *o, Job **ret, char **ret_reason) {
         if (r < 0)
                 return r;
         r = versions_from_json(o, "versions_after", &j->after, ret_reason);
+        if (r < 0)
+                return r;
+        r = commit_from_json(o, &j->commit, ret_reason);
         if (r < 0)
                 return r;
 

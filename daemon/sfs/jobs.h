@@ -50,6 +50,20 @@ typedef struct JobVersions {
         size_t n_strings;
 } JobVersions;
 
+/* ScheduleUpdate option "commit": after a successful update the same job commits the firmware
+ * (SNP_COMMIT) and records the SNP TCB before the update and after the commit. In state.json:
+ * "commit": {"attempted": b, "committed": b, "error": s, "tcb_before": {"current": "0x…",
+ * "reported": "0x…"}, "tcb_after": {…}} (TCBs as hex strings: they use all 64 bits). */
+typedef struct JobCommit {
+        bool requested;
+        bool attempted;             /* the update succeeded, so SNP_COMMIT was issued */
+        bool committed;             /* and it succeeded */
+        char error[48];             /* the PSP error name when it did not ("" otherwise) */
+        bool tcb_before_valid, tcb_after_valid;
+        uint64_t current_before, reported_before;
+        uint64_t current_after, reported_after;
+} JobCommit;
+
 typedef struct Job {
         uint32_t id;
         char payload[SFS_PAYLOAD_NAME_SIZE];
@@ -64,6 +78,7 @@ typedef struct Job {
         uint32_t sfs_status, sfs_extended_status;
         int error;                  /* positive errno of the update ioctl, 0 if none */
         JobVersions before, after;
+        JobCommit commit;
         bool cancel_requested;      /* in memory only: never start it (see firmware_job_cancel()) */
 } Job;
 

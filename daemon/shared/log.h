@@ -82,6 +82,8 @@ int log_struct_internal(int level, int error, const char *message_id, const char
 #define MESSAGE_ID_FIRMWARE_ERROR       "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a12"
 #define MESSAGE_ID_CHECK_CHANGED        "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a13"
 #define MESSAGE_ID_PSP_NODE_STALE       "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a14"
+#define MESSAGE_ID_PSP_FIRMWARE_COMMITTED "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a15"
+#define MESSAGE_ID_PSP_SNP_CONFIG_SET   "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a16"
 #define MESSAGE_ID_ASID_POLICY_SET      "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a20"
 #define MESSAGE_ID_ASID_RELOAD_PENDING  "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a21"
 #define MESSAGE_ID_ASID_CONFLICT        "0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a22"

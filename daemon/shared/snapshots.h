@@ -31,4 +31,15 @@ typedef struct PspSnapshot {
         bool ciphertext_hiding_cap;     /* SNP status bit: BIOS capability */
         bool ciphertext_hiding_en;      /* SNP status bit: enabled at SNP_INIT_EX */
         bool sfs_present;               /* /dev/sfs exists */
+        uint64_t last_commit_usec;      /* CLOCK_REALTIME of hwsecd's last successful SNP_COMMIT
+                                         * (Psp.CommitFirmware), 0 when none is recorded */
 } PspSnapshot;
+
+/* The firmware area's view after each change (MANAGER_EVENT_FIRMWARE_CHANGED): the newest
+ * update a job installed, for the "committed after an update" readiness check. */
+typedef struct FirmwareSnapshot {
+        bool have_update;               /* a job in the history succeeded */
+        uint32_t update_job;            /* the newest such job */
+        uint64_t update_usec;           /* when it finished, CLOCK_REALTIME */
+        bool update_committed;          /* that job committed too (ScheduleUpdate option commit) */
+} FirmwareSnapshot;

@@ -6,7 +6,8 @@
  *   "version": 1
  *   "asid":     owned by daemon/asid
  *   "firmware": owned by daemon/sfs
- *   "checks":   owned by daemon/psp
+ *   "checks":   owned by daemon/checks
+ *   "psp":      owned by daemon/psp (last_commit_usec)
  * Writes are atomic (temp file, fsync, rename, fsync dir). A file that does not parse is moved
  * aside as state.json.corrupt-<UTC timestamp> and reported; the daemon then starts empty. */
 

@@ -30,7 +30,8 @@ CHECK_IDS = [
     'cpu.sev', 'cpu.sev-es', 'cpu.sev-snp', 'bios.memory-encryption', 'kernel.kvm-amd',
     'kernel.kvm-amd-sev', 'kernel.kvm-amd-sev-es', 'kernel.kvm-amd-sev-snp', 'iommu.translation',
     'platform.dev-sev', 'platform.sev-state', 'platform.snp-init', 'platform.rmp-init',
-    'firmware.snp-version', 'firmware.tcb-committed', 'features.ciphertext-hiding-capable',
+    'firmware.snp-version', 'firmware.tcb-committed', 'firmware.update-committed',
+    'features.ciphertext-hiding-capable',
     'features.ciphertext-hiding-enabled', 'features.sfs',
 ]
 RESULTS = ('pass', 'fail', 'unknown', 'skip', 'not-applicable')
@@ -212,6 +213,7 @@ def test_genoa_host(host, bus, daemon, hwsecctl):
 
     want = {cid: 'pass' for cid in CHECK_IDS}
     want['features.sfs'] = 'pass' if has_sfs(host) else 'fail'
+    want['firmware.update-committed'] = 'not-applicable'     # no update installed yet
     assert {k: v['result'] for k, v in c.items()} == want
     ev = c['kernel.kvm-amd-sev-snp']['evidence']
     assert ev['sev_snp'] is True and ev['source'].endswith('/sys/module/kvm_amd/parameters/sev_snp')
@@ -245,7 +247,8 @@ def test_milan_host(host, bus, daemon, hwsecctl):
     assert r['features.ciphertext-hiding-enabled'] == 'not-applicable'
     assert r['features.sfs'] == ('pass' if has_sfs(h) else 'not-applicable')
     assert r['platform.snp-init'] == 'pass'
-    assert all(v == 'pass' for k, v in r.items() if not k.startswith('features.'))
+    assert r['firmware.update-committed'] == 'not-applicable'
+    assert all(v == 'pass' for k, v in r.items() if not k.startswith('features.') and k != 'firmware.update-committed')
 
 
 def test_turin_host_uses_turin_tcb_layout(host, bus, daemon, hwsecctl):
@@ -471,8 +474,9 @@ def test_refresh_rereads_and_records_changes(host, bus, daemon, hwsecctl):
         assert p['ReportedTcbParts'] == {'boot_loader': 4, 'tee': 3, 'snp': 23, 'microcode': 213}
         sig.wait(lambda s: s.get('SevGuestCount') == 3)
         tcb = checks(d)['firmware.tcb-committed']
-        assert tcb['result'] == 'fail' and 'Uncommitted TCB' in tcb['detail']
-        assert tcb['remediation'] == {'kind': 'command', 'value': 'snphost commit', 'needs_reboot': False}
+        assert tcb['result'] == 'fail' and 'Reported TCB behind current' in tcb['detail']
+        assert tcb['remediation'] == {'kind': 'command', 'value': 'hwsecctl psp set-config --reported-tcb current',
+                                      'needs_reboot': False}
         assert 'Check firmware.tcb-committed: pass -> fail' in d.log()
         hist = [tuple(plain(x))[1:] for x in d.iface(PSP, PSP_IFACE).GetCheckHistory()]
         assert hist == [('firmware.tcb-committed', 'pass', 'fail')]
@@ -516,7 +520,8 @@ def test_malformed_history_entries_are_dropped(host, bus, daemon, hwsecctl):
     host.write('state/state.json', json.dumps({'version': 1, 'checks': {
         'history': [good, 'junk', {'time': -1, 'id': 'x', 'old': 'pass', 'new': 'fail'},
                     {'time': 5, 'id': 'x', 'old': 'maybe', 'new': 'pass'}],
-        'last': {cid: 'pass' for cid in CHECK_IDS if cid != 'features.sfs'}}}))
+        'last': dict({cid: 'pass' for cid in CHECK_IDS if cid != 'features.sfs'},
+                     **{'firmware.update-committed': 'not-applicable'})}}))
     d = daemon(host)
     hist = [tuple(plain(x)) for x in d.iface(PSP, PSP_IFACE).GetCheckHistory()]
     # features.sfs is not in "last" (a check new to this version): nothing to compare, no entry

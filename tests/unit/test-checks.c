@@ -71,6 +71,8 @@ static void facts_genoa(CheckFacts *f) {
                 .iommu_groups_dir = strdup("/sys/kernel/iommu_groups"),
                 .dev_sfs_path = strdup("/dev/sfs"),
                 .sfs_present = TRI_YES,
+                .have_firmware = true,
+                .firmware = { .have_update = true, .update_job = 3, .update_usec = 5000, .update_committed = true },
         };
 }
 
@@ -329,6 +331,34 @@ static void test_iommu(void) {
         check_facts_done(&f);
 }
 
+/* "Firmware committed after the last update": the job's own commit or a later CommitFirmware. */
+static void test_update_committed(void) {
+        CheckFacts f;
+        CheckList l = {};
+        const Check *c;
+
+        facts_genoa(&f);
+        EXPECT(&f, "firmware.update-committed", CHECK_PASS);
+        f.firmware.update_committed = false;
+        CHECK(checks_run(&f, &l) == 0);
+        c = check_list_find(&l, "firmware.update-committed");
+        CHECK(c->result == CHECK_FAIL && strstr(c->detail, "not committed after the update of job 3"));
+        CHECK(c->remediation == REMEDIATION_COMMAND && streq(c->remediation_value, "hwsecctl psp commit"));
+        check_list_done(&l);
+        f.last_commit_usec = 4999;              /* a commit before the update does not count */
+        EXPECT(&f, "firmware.update-committed", CHECK_FAIL);
+        f.last_commit_usec = 5000;
+        EXPECT(&f, "firmware.update-committed", CHECK_PASS);
+        f.firmware.have_update = false;
+        f.last_commit_usec = 0;
+        EXPECT(&f, "firmware.update-committed", CHECK_NOT_APPLICABLE);
+        f.have_firmware = false;
+        EXPECT(&f, "firmware.update-committed", CHECK_NOT_APPLICABLE);
+        f.me.sev_snp = false;
+        EXPECT(&f, "firmware.update-committed", CHECK_NOT_APPLICABLE);
+        check_facts_done(&f);
+}
+
 static void test_tcb_and_fw(void) {
         CheckFacts f;
         CheckList l = {};
@@ -338,7 +368,7 @@ static void test_tcb_and_fw(void) {
         f.platform.snp.reported_tcb = 0xd517000000000304;
         CHECK(checks_run(&f, &l) == 0);
         c = check_list_find(&l, "firmware.tcb-committed");
-        CHECK(c->result == CHECK_FAIL && strstr(c->detail, "Uncommitted TCB"));
+        CHECK(c->result == CHECK_FAIL && strstr(c->detail, "Reported TCB behind current"));
         CHECK(strstr(c->detail, "SNP=24 uCode=219") && strstr(c->detail, "SNP=23 uCode=213"));
         CHECK(c->remediation == REMEDIATION_COMMAND);
         check_list_done(&l);
@@ -504,6 +534,7 @@ int main(void) {
         test_no_psp();
         test_bios_and_kvm();
         test_iommu();
+        test_update_committed();
         test_tcb_and_fw();
         test_cth();
         test_history();

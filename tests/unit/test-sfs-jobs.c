@@ -90,8 +90,63 @@ static unsigned load(const char *text, JobList *ret) {
         return n;
 }
 
+/* ScheduleUpdate option "commit": the record and its TCBs (all 64 bits) survive state.json; a
+ * forged record (TCB not 0x-hex, committed not a boolean, an over-long error name) drops the
+ * entry instead of being believed. */
+static void test_commit_record(void) {
+        JobList l = { .next_id = 1 }, back;
+        char **problems = NULL;
+        json_object *o;
+        Job *j;
+
+        check(job_list_add(&l, make("pkg", JOB_SUCCEEDED, 0, 0)) == 0);
+        j = l.jobs[0];
+        j->commit = (JobCommit) {
+                .requested = true, .attempted = true, .committed = false, .error = "SNP_NOT_INITIALIZED",
+                .tcb_before_valid = true, .current_before = UINT64_C(0xdb18000000000304),
+                .reported_before = UINT64_C(0xda17000000000203),
+        };
+        check(job_list_finish(&l, j, NULL, NULL) == 0);
+        o = job_list_to_json(&l);
+        check(job_list_from_json(o, &back, &problems) == 0 && problems == NULL);
+        j = back.history[0];
+        check(j->commit.requested && j->commit.attempted && !j->commit.committed);
+        check_streq(j->commit.error, "SNP_NOT_INITIALIZED");
+        check(j->commit.tcb_before_valid && !j->commit.tcb_after_valid);
+        check(j->commit.current_before == UINT64_C(0xdb18000000000304));
+        check(j->commit.reported_before == UINT64_C(0xda17000000000203));
+        json_object_put(o);
+        job_list_done(&l);
+        job_list_done(&back);
+
+        /* without the option there is no record at all */
+        check(job_list_add(&l, make("pkg", JOB_SCHEDULED, 0, 0)) == 0);
+        o = job_list_to_json(&l);
+        check(!strstr(json_object_to_json_string(o), "commit"));
+        json_object_put(o);
+        job_list_done(&l);
+}
+
 #define GOOD(id, state) "{\"id\":" #id ",\"payload\":\"p\",\"sha256\":\"" SHA_A "\",\"state\":\"" state "\"," \
         "\"not_before_usec\":0,\"not_after_usec\":0,\"created_usec\":1}"
+
+#define WITH_COMMIT(id, commit) "{\"id\":" #id ",\"payload\":\"p\",\"sha256\":\"" SHA_A "\",\"state\":\"succeeded\"," \
+        "\"not_before_usec\":0,\"not_after_usec\":0,\"created_usec\":1,\"commit\":" commit "}"
+
+static void test_commit_forged(void) {
+        JobList l;
+
+        check(load("{\"next_id\":9,\"history\":["
+                   WITH_COMMIT(1, "{\"attempted\":true,\"committed\":true,\"error\":\"\"}") ","
+                   WITH_COMMIT(2, "{\"attempted\":true,\"committed\":\"yes\"}") ","
+                   WITH_COMMIT(3, "{\"attempted\":true,\"committed\":true,\"tcb_before\":{\"current\":\"-1\",\"reported\":\"0x0000000000000000\"}}") ","
+                   WITH_COMMIT(4, "{\"attempted\":true,\"committed\":true,\"tcb_after\":{\"current\":\"0x00000000000000000\",\"reported\":\"0x0000000000000000\"}}") ","
+                   WITH_COMMIT(5, "\"yes\"") ","
+                   WITH_COMMIT(6, "{\"attempted\":true,\"committed\":false,\"error\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}")
+                   "]}", &l) == 5);
+        check(l.n_history == 1 && l.history[0]->id == 1 && l.history[0]->commit.committed);
+        job_list_done(&l);
+}
 
 static void test_corrupt(void) {
         JobList l;
@@ -229,6 +284,8 @@ int main(void) {
         test_fixtures();
 #endif
         test_round_trip();
+        test_commit_record();
+        test_commit_forged();
         test_corrupt();
         test_recover_and_history();
         check_done("test-sfs-jobs");
