@@ -607,9 +607,9 @@ int pci_install(PciArea *a, PciTopology *t) {
                 d->changed = 0;
                 if (d->verdict != o->verdict || !pci_strv_equal(d->reasons, o->reasons))
                         d->changed |= PCI_CHANGED_VERDICT;
-                if (!pci_strv_equal(d->iso_members, o->iso_members) || !pci_strv_equal(d->pred_members, o->pred_members))
+                if (!streq(d->iso_leader, o->iso_leader) || !streq(d->pred_leader, o->pred_leader))
                         d->changed |= PCI_CHANGED_GROUPS;
-                if (d->kernel_group != o->kernel_group || !pci_strv_equal(d->kernel_members, o->kernel_members))
+                if (d->kernel_group != o->kernel_group)
                         d->changed |= PCI_CHANGED_KGROUP;
                 if ((d->driver || o->driver) && (!d->driver || !o->driver || !streq(d->driver, o->driver)))
                         d->changed |= PCI_CHANGED_DRIVER;

@@ -131,9 +131,6 @@ void pci_dev_free(PciDev *d) {
         free(d->cause[1]);
         free(d->via);
         strv_free(d->reasons);
-        strv_free(d->iso_members);
-        strv_free(d->pred_members);
-        strv_free(d->kernel_members);
         free(d);
 }
 
