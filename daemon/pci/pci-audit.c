@@ -743,8 +743,6 @@ int pci_dev_to_json(PciTopology *t, PciDev *d, json_object **ret) {
         /* the groups themselves are listed once, at the top level; a device names their leaders */
         json_object_object_add(o, "predicted_kernel_group", json_object_new_string(d->pred_leader));
         json_object_object_add(o, "isolation_group", json_object_new_string(d->iso_leader));
-        _cleanup_strv_free_ char **comp = pci_audit_companions(t, d);
-        json_object_object_add(o, "must_move_with", json_strv(comp));
         *ret = o;
         return 0;
 }
