@@ -383,6 +383,8 @@ static int dev_verdict(PciTopology *t, PciDev *d) {
         if (d->kernel_group != d->kernel_group_shown)
                 d->changed |= PCI_CHANGED_KGROUP;
 
+        t->verdict_count[d->verdict]--;
+        t->verdict_count[v]++;
         d->verdict = v;
         strv_free(d->reasons);
         d->reasons = TAKE_PTR(reasons);
@@ -647,11 +649,8 @@ oom:
 }
 
 unsigned pci_audit_count_verdict(const PciTopology *t, PciVerdict v) {
-        unsigned n = 0;
-        for (size_t i = 0; i < t->n_devices; i++)
-                if (t->devices[i]->verdict == v)
-                        n++;
-        return n;
+        /* kept as devices come, go and change verdict: no walk over the host per update */
+        return (unsigned) t->verdict_count[v];
 }
 
 /* ---- JSON ---- */

@@ -387,11 +387,12 @@ static int pci_flush(PciArea *a) {
                         log_unsafe(d);
         }
         a->updates++;
-        a->last_update_usec = now_usec() - t0;
         a->last_update_devices = n_list;
         r = bus_pci_emit(a, added, removed, list, n_list, summary, false);
         if (r < 0)
                 log_warning_errno(r, "Failed to send PCI change signals: %m");
+        /* the whole update as a client sees it: events read to the last signal queued */
+        a->last_update_usec = now_usec() - t0;
 
         unsigned unsafe_after = pci_audit_count_verdict(a->topo, PCI_VERDICT_UNSAFE);
         if (summary) {

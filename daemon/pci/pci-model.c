@@ -238,6 +238,7 @@ int pci_topology_add(PciTopology *t, PciDev *d) {
                 return r;
         d->index = t->n_devices;
         t->devices[t->n_devices++] = d;
+        t->verdict_count[d->verdict]++;
         return 0;
 }
 
@@ -640,6 +641,7 @@ int pci_topology_remove_device(PciTopology *t, PciDev *d, char ***ret_removed) {
                         (void) set_physfn(x->vfs[x->n_vfs - 1], NULL);
                 (void) set_physfn(x, NULL);
                 unlink_device(t, x);
+                t->verdict_count[x->verdict]--;
                 pci_dev_free(x);
         }
         return 0;

@@ -156,6 +156,7 @@ typedef struct PciTopology {
         PciMap *buses;          /* pci_bus_key() -> PciBus */
         unsigned next_group_id;
         unsigned stamp;
+        size_t verdict_count[_PCI_VERDICT_MAX]; /* devices per verdict, kept as verdicts change */
         char *source;           /* "dump:<path>" or "sysfs:<path>" */
         struct pci_access *pacc;/* sysfs mode: kept for single-device re-reads */
         char *sysfs_bus_pci;    /* sysfs mode: .../bus/pci */
