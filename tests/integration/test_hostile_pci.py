@@ -331,3 +331,34 @@ def test_big_group_change_signals_carry_no_tables(host, bus, daemon):
     finally:
         loop.quit()
         conn.close()
+
+
+def identity_groups(d):
+    """identity_groups of the iommu.translation check, as the checks last read the host."""
+    for c in d.iface('/org/hwsecd1', 'org.hwsecd1.Manager').GetChecks():
+        if str(c[0]) == 'iommu.translation':
+            return int(c[6].get('identity_groups', -1))
+    raise AssertionError('no iommu.translation check')
+
+
+def test_acs_change_does_not_reread_every_iommu_group(host, daemon):
+    """Mutation: an ACS change (a PCI "change" uevent) made the readiness checks re-read every
+    /sys/kernel/iommu_groups/N/type 250 ms later, a cost that grows with the host, although the
+    kernel regroups only when devices come or go. Checks: every group's type file is rewritten
+    to "identity" behind the daemon's back; after an ACS change on 0000:00:04.0 has been
+    processed and well past the 250 ms settle, the check still counts 0 identity groups (the
+    files were not read); after a device removal (which may take a group with it) it counts
+    every remaining group as identity, so the re-read itself still works."""
+    d = daemon(host)
+    assert identity_groups(d) == 0
+    groups = sorted(p for p in host.sys_path('kernel/iommu_groups').iterdir() if (p / 'type').exists())
+    for g in groups:
+        (g / 'type').write_text('identity\n')
+    updates = int(d.get('/org/hwsecd1/pci', 'org.hwsecd1.Pci', 'Statistics')['updates'])
+    host.pci.set_acs_ctrl('0000:00:04.0', 0x0011)
+    wait_for(lambda: int(d.get('/org/hwsecd1/pci', 'org.hwsecd1.Pci', 'Statistics')['updates']) > updates,
+             what='the ACS change to be processed')
+    time.sleep(scaled(1.5))           # six times the IOMMU settle window: the old re-read has happened
+    assert identity_groups(d) == 0
+    host.pci.remove('0000:00:1f.3')
+    wait_for(lambda: identity_groups(d) > 0, timeout=20, what='the IOMMU groups re-read after a removal')
