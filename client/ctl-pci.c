@@ -264,14 +264,14 @@ static const char *short_type(const char *t) {
 typedef struct TreeCtx {
         json_object *devs;
         char **iso_heads;       /* first member of each isolation group, for short labels */
+        json_object *iso_sizes; /* leader -> number of members */
 } TreeCtx;
 
 static int iso_label(TreeCtx *x, json_object *d) {
-        json_object *g, *first;
-        if (!json_object_object_get_ex(d, "isolation_group", &g) || json_object_array_length(g) == 0)
+        /* a device names its isolation group by the group's leader (first member) */
+        const char *f = jstr(d, "isolation_group");
+        if (!f)
                 return -1;
-        first = json_object_array_get_idx(g, 0);
-        const char *f = json_object_get_string(first);
         size_t n = strv_length(x->iso_heads);
         for (size_t i = 0; i < n; i++)
                 if (streq(x->iso_heads[i], f))
@@ -290,8 +290,8 @@ static bool is_child(json_object *d, const char *parent) {
 }
 
 static void print_node(TreeCtx *x, const char *addr, json_object *d, const char *prefix, bool last, unsigned depth) {
-        json_object *g;
-        size_t gn = json_object_object_get_ex(d, "isolation_group", &g) ? json_object_array_length(g) : 0;
+        const char *leader = jstr(d, "isolation_group");
+        int gn = leader ? jint(x->iso_sizes, leader, 0) : 0;
         int kg = jint(d, "kernel_group", -1);
         int il = iso_label(x, d);
         char kgs[16];
@@ -329,8 +329,18 @@ static void print_node(TreeCtx *x, const char *addr, json_object *d, const char 
 }
 
 static void print_tree(json_object *devs) {
-        TreeCtx x = { .devs = devs };
+        TreeCtx x = { .devs = devs, .iso_sizes = json_object_new_object() };
         _cleanup_strv_free_ char **roots = NULL;
+
+        if (!x.iso_sizes)
+                return;
+        json_object_object_foreach(devs, ga, gd) {
+                const char *leader = jstr(gd, "isolation_group");
+                (void) ga;
+                if (leader)
+                        json_object_object_add(x.iso_sizes, leader,
+                                               json_object_new_int(jint(x.iso_sizes, leader, 0) + 1));
+        }
 
         json_object_object_foreach(devs, a, d)
                 if (is_child(d, NULL))
@@ -355,6 +365,7 @@ static void print_tree(json_object *devs) {
         }
         printf("(I<n>* = isolation group shared with other devices)\n");
         strv_free(x.iso_heads);
+        json_object_put(x.iso_sizes);
 }
 
 static int verb_tree(Ctl *c, int argc, char **argv) {

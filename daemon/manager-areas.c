@@ -60,8 +60,11 @@ void manager_broadcast_type(Manager *m, ManagerEventType type) {
 void manager_dispatch_uevent(Manager *m, sd_device *d, sd_device_action_t action) {
         const char *subsystem = NULL;
 
-        /* A PCI device that comes or goes may take its IOMMU group with it. */
-        if (sd_device_get_subsystem(d, &subsystem) >= 0 && streq(subsystem, "pci") && m->iommu_timer) {
+        /* A PCI device that comes or goes may take its IOMMU group with it. Other PCI events
+         * (change: config space, ACS; bind/unbind: drivers) leave the kernel's groups as they
+         * are, so they do not make the checks re-read every group of the host. */
+        if ((action == SD_DEVICE_ADD || action == SD_DEVICE_REMOVE) &&
+            sd_device_get_subsystem(d, &subsystem) >= 0 && streq(subsystem, "pci") && m->iommu_timer) {
                 (void) sd_event_source_set_time_relative(m->iommu_timer, MANAGER_IOMMU_SETTLE_USEC);
                 (void) sd_event_source_set_enabled(m->iommu_timer, SD_EVENT_ONESHOT);
         }

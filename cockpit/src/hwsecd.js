@@ -199,10 +199,11 @@ function connect() {
 
 function onSignal(path, iface, signal, args) {
     if (iface === 'org.freedesktop.DBus.Properties' && signal === 'PropertiesChanged') {
-        const [name, changed] = args;
+        const [name, changed, invalidated] = args;
         if (!objects[path])
             objects[path] = {};
         objects[path][name] = Object.assign(objects[path][name] || {}, unv(changed));
+        (invalidated || []).forEach(prop => refetch(path, name, prop));
         if (name === MANAGER && 'CheckSummary' in changed)
             refreshChecks();
         if (name === JOB && 'State' in changed)
@@ -221,6 +222,37 @@ function onSignal(path, iface, signal, args) {
         }
         names.forEach(markIface);
     }
+}
+
+/* Host-wide tables (the PCI device and group lists) are announced by name only
+ * (EmitsChangedSignal=invalidates): fetch the new value, one call in flight per property. */
+const refetching = {};
+function refetch(path, name, prop) {
+    const key = `${path} ${name} ${prop}`;
+    const c = client;
+    if (!c)
+        return;
+    if (refetching[key]) {
+        refetching[key].again = true;
+        return;
+    }
+    refetching[key] = { again: false };
+    c.call(path, 'org.freedesktop.DBus.Properties', 'Get', [name, prop])
+        .then(([value]) => {
+            if (client !== c)
+                return;
+            if (!objects[path])
+                objects[path] = {};
+            objects[path][name] = Object.assign(objects[path][name] || {}, unv({ [prop]: value }));
+            markIface(name);
+        })
+        .catch(err => console.warn(`Get ${prop} failed:`, errorText(err)))
+        .finally(() => {
+            const again = refetching[key].again;
+            delete refetching[key];
+            if (again)
+                refetch(path, name, prop);
+        });
 }
 
 function refreshChecks() {
@@ -853,7 +885,7 @@ function renderPci() {
     ]));
     if (p.UnsafeGroups.length)
         out.push(alert('danger', `${p.UnsafeGroups.length} isolation group${p.UnsafeGroups.length > 1 ? 's are' : ' is'} unsafe: the kernel's IOMMU groups split devices that can reach each other`,
-                       h('ul', { class: 'hw-plain', id: 'unsafe-groups' }, p.UnsafeGroups.map(g => h('li', { class: 'hw-mono' }, g.join(', ')))),
+                       h('ul', { class: 'hw-plain', id: 'unsafe-groups' }, p.UnsafeGroups.map(leader => h('li', { class: 'hw-mono' }, (p.IsolationGroups.find(g => g[0] === leader) || [leader]).join(', ')))),
                        { id: 'unsafe-alert' }));
 
     const rows = [];

@@ -28,8 +28,8 @@ static bool group_has_unsafe(const PciGroup *g) {
         return false;
 }
 
-/* Appends the groups of one grouping as aas; with only_unsafe, just those with an unsafe member. */
-static int append_groups(sd_bus_message *reply, PciTopology *t, PciGrouping kind, bool only_unsafe) {
+/* Appends the groups of one grouping as aas, each sorted: its first member is its leader. */
+static int append_groups(sd_bus_message *reply, PciTopology *t, PciGrouping kind) {
         _cleanup_free_ PciGroup **gs = NULL;
         size_t n;
         int r;
@@ -39,8 +39,6 @@ static int append_groups(sd_bus_message *reply, PciTopology *t, PciGrouping kind
                 return r;
         r = sd_bus_message_open_container(reply, 'a', "as");
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                if (only_unsafe && !group_has_unsafe(gs[i]))
-                        continue;
                 r = sd_bus_message_open_container(reply, 'a', "s");
                 for (size_t j = 0; r >= 0 && j < gs[i]->n_members; j++)
                         r = sd_bus_message_append(reply, "s", gs[i]->members[j]->address);
@@ -104,13 +102,13 @@ static int prop_kernel_groups(sd_bus *bus, const char *path, const char *interfa
 static int prop_predicted_groups(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         PciArea *a = userdata;
-        return append_groups(reply, a->topo, PCI_GROUPING_PREDICTED, false);
+        return append_groups(reply, a->topo, PCI_GROUPING_PREDICTED);
 }
 
 static int prop_isolation_groups(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         PciArea *a = userdata;
-        return append_groups(reply, a->topo, PCI_GROUPING_ISOLATION, false);
+        return append_groups(reply, a->topo, PCI_GROUPING_ISOLATION);
 }
 
 static int prop_unsafe_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -127,10 +125,24 @@ static int prop_unsafe_devices(sd_bus *bus, const char *path, const char *interf
         return append_strv(reply, l);
 }
 
+/* The leaders of the isolation groups with an unsafe member (the members are in IsolationGroups). */
 static int prop_unsafe_groups(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         PciArea *a = userdata;
-        return append_groups(reply, a->topo, PCI_GROUPING_ISOLATION, true);
+        _cleanup_free_ PciGroup **gs = NULL;
+        size_t n;
+        int r;
+
+        r = pci_groups_collect(a->topo, PCI_GROUPING_ISOLATION, &gs, &n);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                if (gs[i]->n_members > 0 && group_has_unsafe(gs[i]))
+                        r = sd_bus_message_append(reply, "s", gs[i]->members[0]->address);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
 }
 
 static int prop_host_findings(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -419,17 +431,15 @@ DEV_PROP(kernel_group) {
         PciDev *d = userdata;
         return sd_bus_message_append(reply, "i", d->kernel_group);
 }
-DEV_PROP(kernel_group_devices) {
-        PciDev *d = userdata;
-        return sd_bus_message_append_strv(reply, d->kernel_members);
-}
+/* A device names its groups by their leader (lowest-addressed member); the members are in
+ * Pci.PredictedKernelGroups and Pci.IsolationGroups, once per host. */
 DEV_PROP(predicted_group) {
         PciDev *d = userdata;
-        return sd_bus_message_append_strv(reply, d->pred_members);
+        return sd_bus_message_append(reply, "s", d->pred_leader);
 }
 DEV_PROP(isolation_group) {
         PciDev *d = userdata;
-        return sd_bus_message_append_strv(reply, d->iso_members);
+        return sd_bus_message_append(reply, "s", d->iso_leader);
 }
 DEV_PROP(verdict) {
         PciDev *d = userdata;
@@ -456,10 +466,8 @@ static int emit_device_changes(PciArea *a, PciDev *d) {
         }
         if (c & PCI_CHANGED_DRIVER)
                 names[n++] = "Driver";
-        if (c & PCI_CHANGED_KGROUP) {
+        if (c & PCI_CHANGED_KGROUP)
                 names[n++] = "KernelGroup";
-                names[n++] = "KernelGroupDevices";
-        }
         if (c & PCI_CHANGED_GROUPS) {
                 names[n++] = "PredictedKernelGroup";
                 names[n++] = "IsolationGroup";
@@ -519,9 +527,11 @@ int bus_pci_emit(PciArea *a, char **added, char **removed, PciDev **affected, si
                 if (k < 0 && r >= 0)
                         r = k;
         }
+        unsigned changed = 0;
         for (size_t i = 0; i < n_affected; i++) {
                 PciDev *d = affected[i];
                 uint64_t key = pci_addr_key(d->domain, d->bus_nr, d->dev, d->func);
+                changed |= d->changed;
                 if (!serving || !pci_map_get(a->announced, key)) {
                         d->changed = 0;
                         continue;
@@ -531,27 +541,37 @@ int bus_pci_emit(PciArea *a, char **added, char **removed, PciDev **affected, si
                         r = k;
         }
         if (serving && (summary || host)) {
+                /* Only the host-wide properties this update touched. The big ones (device and
+                 * group tables) are announced by name only (EmitsChangedSignal=invalidates), so
+                 * a signal never carries a value that grows with the host. */
                 const char *names[16];
                 size_t n = 0;
-                if (added || removed || host)
+                bool members = added || removed || host;
+                if (members)
                         names[n++] = "Devices";
-                if (summary || host) {
+                if (members || (changed & PCI_CHANGED_KGROUP))
                         names[n++] = "KernelGroups";
+                if (members || (changed & (PCI_CHANGED_GROUPS | PCI_CHANGED_CONFIG))) {
                         names[n++] = "PredictedKernelGroups";
                         names[n++] = "IsolationGroups";
+                }
+                if (members || (changed & (PCI_CHANGED_VERDICT | PCI_CHANGED_GROUPS | PCI_CHANGED_CONFIG))) {
                         names[n++] = "UnsafeDevices";
                         names[n++] = "UnsafeGroups";
-                        names[n++] = "Summary";
                 }
+                if (members || (changed & (PCI_CHANGED_VERDICT | PCI_CHANGED_KGROUP)))
+                        names[n++] = "Summary";
                 if (host) {
                         names[n++] = "HostFindings";
                         names[n++] = "Iommu";
                 }
                 names[n] = NULL;
-                k = sd_bus_emit_properties_changed_strv(a->m->bus, PCI_OBJECT_PATH, PCI_IFACE, (char **) names);
-                a->signals++;
-                if (k < 0 && r >= 0)
-                        r = k;
+                if (n > 0) {
+                        k = sd_bus_emit_properties_changed_strv(a->m->bus, PCI_OBJECT_PATH, PCI_IFACE, (char **) names);
+                        a->signals++;
+                        if (k < 0 && r >= 0)
+                                r = k;
+                }
         }
         return r;
 }
@@ -559,12 +579,12 @@ int bus_pci_emit(PciArea *a, char **added, char **removed, PciDev **affected, si
 /* The contracts' order (dbus/org.hwsecd1.Pci.xml, org.hwsecd1.PciDevice.xml): the properties,
  * then the methods. Per-device signals stay incremental (bus_pci_emit()). */
 static const BusProperty pci_properties[] = {
-        { "Devices", "as", prop_devices, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
-        { "KernelGroups", "a(isas)", prop_kernel_groups, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
-        { "PredictedKernelGroups", "aas", prop_predicted_groups, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
-        { "IsolationGroups", "aas", prop_isolation_groups, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
-        { "UnsafeDevices", "as", prop_unsafe_devices, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
-        { "UnsafeGroups", "aas", prop_unsafe_groups, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "Devices", "as", prop_devices, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION },
+        { "KernelGroups", "a(isas)", prop_kernel_groups, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION },
+        { "PredictedKernelGroups", "aas", prop_predicted_groups, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION },
+        { "IsolationGroups", "aas", prop_isolation_groups, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION },
+        { "UnsafeDevices", "as", prop_unsafe_devices, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION },
+        { "UnsafeGroups", "as", prop_unsafe_groups, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION },
         { "HostFindings", "a(sss)", prop_host_findings, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
         { "Iommu", "s", prop_iommu, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
         { "Summary", "a{su}", prop_summary, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
@@ -599,9 +619,8 @@ static const BusProperty pci_device_properties[] = {
         { "AcsControl", "q", dev_prop_acs_ctrl, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
         { "Acs", "a{sv}", dev_prop_acs_decoded, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
         { "KernelGroup", "i", dev_prop_kernel_group, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
-        { "KernelGroupDevices", "as", dev_prop_kernel_group_devices, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
-        { "PredictedKernelGroup", "as", dev_prop_predicted_group, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
-        { "IsolationGroup", "as", dev_prop_isolation_group, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "PredictedKernelGroup", "s", dev_prop_predicted_group, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
+        { "IsolationGroup", "s", dev_prop_isolation_group, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
         { "Verdict", "s", dev_prop_verdict, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
         { "Reasons", "as", dev_prop_reasons, NULL, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE },
 };

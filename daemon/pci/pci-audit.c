@@ -64,6 +64,21 @@ static char *join_english(char **l) {
         return s;
 }
 
+/* Reasons name at most this many devices of a group; the group itself is listed once, in the
+ * host-wide tables, so a device's reasons never grow with the size of its group. */
+#define REASON_NAMES_MAX 4
+
+/* join_english() of the first REASON_NAMES_MAX entries, then "and N more (group G)". */
+static char *join_english_capped(char **l, const char *group) {
+        size_t n = strv_length(l);
+        if (n <= REASON_NAMES_MAX)
+                return join_english(l);
+        char h[REASON_NAMES_MAX * 32] = "", *p = h;
+        for (size_t i = 0; i < REASON_NAMES_MAX; i++)
+                p += snprintf(p, sizeof(h) - (p - h), "%s%.24s", i > 0 ? ", " : "", l[i]);
+        return strdupf("%s and %zu more (group %s)", h, n - REASON_NAMES_MAX, group);
+}
+
 static bool has_token(const char *cmdline, const char *prefix, bool exact) {
         size_t pl = strlen(prefix);
         for (const char *p = cmdline; p && *p;) {
@@ -314,8 +329,8 @@ static int dev_verdict(PciTopology *t, PciDev *d) {
                                 if (m && !m->is_bridge && strv_extend(&reach, *a) < 0)
                                         return -ENOMEM;
                         }
-                        _cleanup_free_ char *rl = join_english(reach ?: missing);
-                        _cleanup_free_ char *kl = join_english(kern);
+                        _cleanup_free_ char *rl = join_english_capped(reach ?: missing, iso[0]);
+                        _cleanup_free_ char *kl = join_english_capped(kern, kern[0]);
                         const char *via = dev_via(d);
                         r = strv_push(&reasons, strdupf("%s can reach %s%s%s; %s holds only %s, so VFIO would hand %s to a "
                                                         "guest as if it were isolated. Assign all of them together or "
@@ -328,13 +343,13 @@ static int dev_verdict(PciTopology *t, PciDev *d) {
                         STRV_FOREACH(a, kern)
                                 if (!streq(*a, d->address) && strv_extend(&others, *a) < 0)
                                         return -ENOMEM;
-                        _cleanup_free_ char *ol = join_english(others);
+                        _cleanup_free_ char *ol = join_english_capped(others, kern[0]);
                         r = strv_push(&reasons, strdupf("%s shares %s with %s: they must be assigned to the same guest "
                                                         "together (or stay on the host).", d->address, kname, strna(ol)));
                         if (r >= 0 && strv_length(iso) > 1)
                                 r = add_group_causes(d->group[PCI_GROUPING_ISOLATION], &reasons);
                         if (r >= 0 && extra) {
-                                _cleanup_free_ char *el = join_english(extra);
+                                _cleanup_free_ char *el = join_english_capped(extra, kern[0]);
                                 r = strv_push(&reasons, strdupf("By config space %s cannot reach %s; the kernel groups them "
                                                                 "anyway (stricter than needed: its mainline rules, a quirk "
                                                                 "or a DMA alias).", d->address, strna(el)));
@@ -344,7 +359,7 @@ static int dev_verdict(PciTopology *t, PciDev *d) {
                         r = strv_push(&reasons, strdupf("%s is alone in %s and no other device can reach it.", d->address, kname));
                 }
                 if (r >= 0 && !predicted && !pci_strv_equal(pred, kern)) {
-                        _cleanup_free_ char *pl = join_english(pred);
+                        _cleanup_free_ char *pl = join_english_capped(pred, pred[0]);
                         r = strv_push(&reasons, strdupf("The kernel's group differs from the one predicted from config "
                                                         "space (%s): a device quirk, DMA alias or kernel option that "
                                                         "hwsecd does not model.", strna(pl)));
@@ -363,21 +378,19 @@ static int dev_verdict(PciTopology *t, PciDev *d) {
 
         if (v != d->verdict || !pci_strv_equal(reasons, d->reasons))
                 d->changed |= PCI_CHANGED_VERDICT;
-        if (!pci_strv_equal(iso, d->iso_members) || !pci_strv_equal(pred, d->pred_members))
+        if (!streq(iso[0] ?: "", d->iso_leader) || !streq(pred[0] ?: "", d->pred_leader))
                 d->changed |= PCI_CHANGED_GROUPS;
-        char **k = predicted ? NULL : kern;
-        if (!pci_strv_equal(k, d->kernel_members))
+        if (d->kernel_group != d->kernel_group_shown)
                 d->changed |= PCI_CHANGED_KGROUP;
 
+        t->verdict_count[d->verdict]--;
+        t->verdict_count[v]++;
         d->verdict = v;
         strv_free(d->reasons);
         d->reasons = TAKE_PTR(reasons);
-        strv_free(d->iso_members);
-        d->iso_members = TAKE_PTR(iso);
-        strv_free(d->pred_members);
-        d->pred_members = TAKE_PTR(pred);
-        strv_free(d->kernel_members);
-        d->kernel_members = predicted ? NULL : TAKE_PTR(kern);
+        snprintf(d->iso_leader, sizeof(d->iso_leader), "%s", iso[0] ?: "");
+        snprintf(d->pred_leader, sizeof(d->pred_leader), "%s", pred[0] ?: "");
+        d->kernel_group_shown = d->kernel_group;
         return 0;
 }
 
@@ -605,7 +618,8 @@ int pci_audit_remove(PciTopology *t, PciDev *d, char ***ret_removed, PciDev ***r
 char **pci_audit_companions(PciTopology *t, PciDev *d) {
         bool predicted;
         _cleanup_strv_free_ char **kern = kernel_members(t, d, &predicted);
-        char **a = kern, **b = d->iso_members;
+        _cleanup_strv_free_ char **iso = pci_group_addresses(d->group[PCI_GROUPING_ISOLATION]);
+        char **a = kern, **b = iso;
         size_t na = strv_length(a), nb = strv_length(b), i = 0, j = 0, n = 0;
         char **l = calloc(na + nb + 2, sizeof(char *));
 
@@ -635,11 +649,8 @@ oom:
 }
 
 unsigned pci_audit_count_verdict(const PciTopology *t, PciVerdict v) {
-        unsigned n = 0;
-        for (size_t i = 0; i < t->n_devices; i++)
-                if (t->devices[i]->verdict == v)
-                        n++;
-        return n;
+        /* kept as devices come, go and change verdict: no walk over the host per update */
+        return (unsigned) t->verdict_count[v];
 }
 
 /* ---- JSON ---- */
@@ -728,10 +739,9 @@ int pci_dev_to_json(PciTopology *t, PciDev *d, json_object **ret) {
                                                              : d->physfn_address ? json_object_new_string(d->physfn_address) : NULL);
         json_object_object_add(o, "driver", d->driver ? json_object_new_string(d->driver) : NULL);
         json_object_object_add(o, "kernel_group", d->kernel_group >= 0 ? json_object_new_int(d->kernel_group) : NULL);
-        json_object_object_add(o, "predicted_kernel_group", json_strv(d->pred_members));
-        json_object_object_add(o, "isolation_group", json_strv(d->iso_members));
-        _cleanup_strv_free_ char **comp = pci_audit_companions(t, d);
-        json_object_object_add(o, "must_move_with", json_strv(comp));
+        /* the groups themselves are listed once, at the top level; a device names their leaders */
+        json_object_object_add(o, "predicted_kernel_group", json_object_new_string(d->pred_leader));
+        json_object_object_add(o, "isolation_group", json_object_new_string(d->iso_leader));
         *ret = o;
         return 0;
 }

@@ -387,11 +387,12 @@ static int pci_flush(PciArea *a) {
                         log_unsafe(d);
         }
         a->updates++;
-        a->last_update_usec = now_usec() - t0;
         a->last_update_devices = n_list;
         r = bus_pci_emit(a, added, removed, list, n_list, summary, false);
         if (r < 0)
                 log_warning_errno(r, "Failed to send PCI change signals: %m");
+        /* the whole update as a client sees it: events read to the last signal queued */
+        a->last_update_usec = now_usec() - t0;
 
         unsigned unsafe_after = pci_audit_count_verdict(a->topo, PCI_VERDICT_UNSAFE);
         if (summary) {
@@ -607,9 +608,9 @@ int pci_install(PciArea *a, PciTopology *t) {
                 d->changed = 0;
                 if (d->verdict != o->verdict || !pci_strv_equal(d->reasons, o->reasons))
                         d->changed |= PCI_CHANGED_VERDICT;
-                if (!pci_strv_equal(d->iso_members, o->iso_members) || !pci_strv_equal(d->pred_members, o->pred_members))
+                if (!streq(d->iso_leader, o->iso_leader) || !streq(d->pred_leader, o->pred_leader))
                         d->changed |= PCI_CHANGED_GROUPS;
-                if (d->kernel_group != o->kernel_group || !pci_strv_equal(d->kernel_members, o->kernel_members))
+                if (d->kernel_group != o->kernel_group)
                         d->changed |= PCI_CHANGED_KGROUP;
                 if ((d->driver || o->driver) && (!d->driver || !o->driver || !streq(d->driver, o->driver)))
                         d->changed |= PCI_CHANGED_DRIVER;

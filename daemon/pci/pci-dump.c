@@ -219,27 +219,59 @@ static int check_line(DumpCheck *c, size_t line, const char *s, size_t len) {
         return check_header(c, line, s, len);
 }
 
+struct PciDumpChecker {
+        DumpCheck c;
+        size_t line;
+};
+
+PciDumpChecker *pci_dump_checker_new(char **ret_error) {
+        PciDumpChecker *k = calloc(1, sizeof(PciDumpChecker));
+        if (!k)
+                return NULL;
+        k->c.seen = pci_map_new();
+        if (!k->c.seen) {
+                free(k);
+                return NULL;
+        }
+        k->c.error = ret_error;
+        return k;
+}
+
+PciDumpChecker *pci_dump_checker_free(PciDumpChecker *k) {
+        if (!k)
+                return NULL;
+        pci_map_free(k->c.seen);
+        free(k);
+        return NULL;
+}
+
+int pci_dump_checker_line(PciDumpChecker *k, const char *s, size_t len) {
+        return check_line(&k->c, ++k->line, s, len);
+}
+
+int pci_dump_checker_end(PciDumpChecker *k, size_t *ret_n_devices) {
+        int r = end_device(&k->c);
+        if (r < 0)
+                return r;
+        if (ret_n_devices)
+                *ret_n_devices = k->c.n_devices;
+        return 0;
+}
+
 int pci_dump_check(const char *text, size_t size, size_t *ret_n_devices, char **ret_error) {
-        _cleanup_(pci_map_freep) PciMap *seen = pci_map_new();
-        DumpCheck c = { .seen = seen, .error = ret_error };
+        _cleanup_(pci_dump_checker_freep) PciDumpChecker *k = pci_dump_checker_new(ret_error);
         const char *p = text, *end = text + size;
-        size_t line = 0;
         int r;
 
-        if (!seen)
+        if (!k)
                 return -ENOMEM;
         while (p < end) {
                 const char *nl = memchr(p, '\n', (size_t) (end - p));
                 size_t len = nl ? (size_t) (nl - p) : (size_t) (end - p);
-                r = check_line(&c, ++line, p, len);
+                r = pci_dump_checker_line(k, p, len);
                 if (r < 0)
                         return r;
                 p += len + (nl ? 1 : 0);
         }
-        r = end_device(&c);
-        if (r < 0)
-                return r;
-        if (ret_n_devices)
-                *ret_n_devices = c.n_devices;
-        return 0;
+        return pci_dump_checker_end(k, ret_n_devices);
 }

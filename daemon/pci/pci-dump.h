@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "macro.h"
+
 /* Longest line libpci's reader takes, without the newline (it reads with a 255-byte fgets). */
 #define PCI_DUMP_LINE_MAX 253
 /* Highest PCI domain libpci's reader takes: it accepts 4 or 5 hex digits. */
@@ -27,3 +29,12 @@
  * Returns 0 and the number of devices in *ret_n_devices (may be NULL), or -EBADMSG and a
  * sentence starting "line N: " in *ret_error (may be NULL); -ENOMEM. */
 int pci_dump_check(const char *text, size_t size, size_t *ret_n_devices, char **ret_error);
+
+/* The same check line by line, for a dump read as a stream (so that a 64k-device dump, over
+ * 800 MB of text, is never held in memory): feed every line without its newline, then end. */
+typedef struct PciDumpChecker PciDumpChecker;
+PciDumpChecker *pci_dump_checker_new(char **ret_error);
+PciDumpChecker *pci_dump_checker_free(PciDumpChecker *k);
+DEFINE_TRIVIAL_CLEANUP_FUNC(PciDumpChecker *, pci_dump_checker_free);
+int pci_dump_checker_line(PciDumpChecker *k, const char *s, size_t len);
+int pci_dump_checker_end(PciDumpChecker *k, size_t *ret_n_devices);

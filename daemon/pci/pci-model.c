@@ -131,9 +131,6 @@ void pci_dev_free(PciDev *d) {
         free(d->cause[1]);
         free(d->via);
         strv_free(d->reasons);
-        strv_free(d->iso_members);
-        strv_free(d->pred_members);
-        strv_free(d->kernel_members);
         free(d);
 }
 
@@ -241,6 +238,7 @@ int pci_topology_add(PciTopology *t, PciDev *d) {
                 return r;
         d->index = t->n_devices;
         t->devices[t->n_devices++] = d;
+        t->verdict_count[d->verdict]++;
         return 0;
 }
 
@@ -643,6 +641,7 @@ int pci_topology_remove_device(PciTopology *t, PciDev *d, char ***ret_removed) {
                         (void) set_physfn(x->vfs[x->n_vfs - 1], NULL);
                 (void) set_physfn(x, NULL);
                 unlink_device(t, x);
+                t->verdict_count[x->verdict]--;
                 pci_dev_free(x);
         }
         return 0;

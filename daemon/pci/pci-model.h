@@ -116,7 +116,10 @@ struct PciDev {
         bool inherited;                 /* isolation: joined because its upstream group is not isolated */
         PciVerdict verdict;
         char **reasons;
-        char **iso_members, **pred_members, **kernel_members;   /* sorted, for export */
+        /* Groups are exported once (host-wide tables); a device names its groups by their
+         * leader, the lowest-addressed member, so no device repeats another's data. */
+        char iso_leader[24], pred_leader[24];
+        int kernel_group_shown;         /* the KernelGroup clients were told (change detection) */
         unsigned changed;
 
         /* scratch */
@@ -153,6 +156,7 @@ typedef struct PciTopology {
         PciMap *buses;          /* pci_bus_key() -> PciBus */
         unsigned next_group_id;
         unsigned stamp;
+        size_t verdict_count[_PCI_VERDICT_MAX]; /* devices per verdict, kept as verdicts change */
         char *source;           /* "dump:<path>" or "sysfs:<path>" */
         struct pci_access *pacc;/* sysfs mode: kept for single-device re-reads */
         char *sysfs_bus_pci;    /* sysfs mode: .../bus/pci */

@@ -9,6 +9,7 @@
  * the daemon. */
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pci/pci.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,7 +24,9 @@
 
 /* Largest dump we read: 4096 config bytes are about 14 KiB of text, so this is thousands of
  * devices. */
-#define PCI_DUMP_SIZE_MAX (256u << 20)
+/* The dump is streamed (checked line by line into a memfd), never held in the heap; the cap only
+ * bounds that memfd. A 64k-device `lspci -xxxx` dump is about 900 MB. */
+#define PCI_DUMP_SIZE_MAX (2048u << 20)
 
 static sigjmp_buf *libpci_jump;
 static char libpci_error[256];
@@ -237,31 +240,65 @@ static int libpci_read_one(struct pci_access *a, PciDev *d) {
 }
 
 /* The checked text, with a final newline (libpci refuses a last line without one). */
-static int copy_to_memfd(const char *text, size_t size) {
-        _cleanup_close_ int fd = memfd_create("hwsec-pci-dump", MFD_CLOEXEC);
+/* Reads the dump at path line by line: checks each line (pci_dump_checker_line()) and copies it
+ * to a memfd that libpci then reads, so that libpci reads exactly what was checked (the file may
+ * change, or be a pipe) and the text is never held in memory. Returns the memfd; on a bad line
+ * -EBADMSG and the checker's sentence in *ret_check_error; -EFBIG past PCI_DUMP_SIZE_MAX. */
+static int check_and_copy(const char *path, char **ret_check_error) {
+        _cleanup_(pci_dump_checker_freep) PciDumpChecker *k = pci_dump_checker_new(ret_check_error);
+        _cleanup_fclose_ FILE *in = NULL, *out = NULL;
+        _cleanup_free_ char *line = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t allocated = 0, total = 0;
+        ssize_t n;
+        int r;
+
+        if (!k)
+                return -ENOMEM;
+        in = fopen(path, "re");
+        if (!in)
+                return -errno;
+        fd = memfd_create("hwsec-pci-dump", MFD_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        for (size_t done = 0; done < size;) {
-                ssize_t k = write(fd, text + done, size - done);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                done += (size_t) k;
+        int fd2 = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (fd2 < 0)
+                return -errno;
+        out = fdopen(fd2, "we");
+        if (!out) {
+                close(fd2);
+                return -errno;
         }
-        if (size > 0 && text[size - 1] != '\n' && write(fd, "\n", 1) != 1)
+        while ((n = getline(&line, &allocated, in)) >= 0) {
+                size_t len = (size_t) n;
+                total += len;
+                if (total > PCI_DUMP_SIZE_MAX)
+                        return -EFBIG;
+                if (len > 0 && line[len - 1] == '\n')
+                        len--;
+                r = pci_dump_checker_line(k, line, len);
+                if (r < 0)
+                        return r;
+                if (fwrite(line, 1, len, out) != len || fputc('\n', out) == EOF)
+                        return -EIO;
+        }
+        if (ferror(in))
                 return -EIO;
+        r = pci_dump_checker_end(k, NULL);
+        if (r < 0)
+                return r;
+        if (fflush(out) != 0)
+                return errno > 0 ? -errno : -EIO;
         return TAKE_FD(fd);
 }
 
 int pci_topology_load_dump(const char *path, PciTopology **ret, char **ret_error) {
         _cleanup_(pci_topology_freep) PciTopology *t = NULL;
-        _cleanup_free_ char *text = NULL, *check_error = NULL;
+        _cleanup_free_ char *check_error = NULL;
         _cleanup_close_ int fd = -EBADF;
         char fd_path[64];
         struct pci_access *a;
         struct stat st;
-        size_t size;
         int r;
 
         if (stat(path, &st) < 0)
@@ -269,21 +306,16 @@ int pci_topology_load_dump(const char *path, PciTopology **ret, char **ret_error
         if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
                 return error_message_set(ret_error, 0, "Dump %s is not a regular file.", path), -EINVAL;
 
-        r = read_full_file(path, PCI_DUMP_SIZE_MAX, &text, &size);
-        if (r == -EFBIG)
+        fd = check_and_copy(path, &check_error);
+        if (fd == -EFBIG)
                 return error_message_set(ret_error, 0, "Dump %s is larger than %u MiB; that is no `lspci -xxxx` "
-                                         "output.", path, PCI_DUMP_SIZE_MAX >> 20), r;
-        if (r < 0)
-                return error_message_set(ret_error, 0, "Cannot read dump %s: %s.", path, strerror(-r)), r;
-        r = pci_dump_check(text, size, NULL, &check_error);
-        if (r == -EBADMSG)
-                return error_message_set(ret_error, 0, "Dump %s, %s", path, check_error), r;
-        if (r < 0)
-                return r;
-        /* libpci reads what was checked, not the file again (which may have changed, or be a pipe) */
-        fd = copy_to_memfd(text, size);
+                                         "output.", path, PCI_DUMP_SIZE_MAX >> 20), fd;
+        if (fd == -EBADMSG)
+                return error_message_set(ret_error, 0, "Dump %s, %s", path, check_error), fd;
+        if (fd == -ENOMEM)
+                return fd;
         if (fd < 0)
-                return error_message_set(ret_error, 0, "Cannot copy dump %s: %s.", path, strerror(-fd)), fd;
+                return error_message_set(ret_error, 0, "Cannot read dump %s: %s.", path, strerror(-fd)), fd;
         snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fd);
         /* without /proc, a regular file is read again by name (a pipe cannot be) */
         const char *libpci_path = access(fd_path, R_OK) >= 0 || !S_ISREG(st.st_mode) ? fd_path : path;

@@ -131,10 +131,25 @@ static char *snapshot(PciTopology *t) {
         return s;
 }
 
+/* The verdict counts behind Pci.Summary are kept as devices change, not recounted: they must
+ * match a count over the devices after every step. */
+static void check_verdict_counts(PciTopology *t, const char *what) {
+        for (PciVerdict v = 0; v < _PCI_VERDICT_MAX; v++) {
+                unsigned n = 0;
+                for (size_t i = 0; i < t->n_devices; i++)
+                        n += t->devices[i]->verdict == v;
+                if (pci_audit_count_verdict(t, v) != n)
+                        TEST_FAIL("after %s, %u devices are %s but the kept count says %u", what, n,
+                                  pci_verdict_to_string(v), pci_audit_count_verdict(t, v));
+        }
+}
+
 static void compare_with_full(PciTopology *t, const char *what) {
+        check_verdict_counts(t, what);
         _cleanup_free_ char *inc = snapshot(t);
         ASSERT_OK(pci_audit_full(t));
         _cleanup_free_ char *full = snapshot(t);
+        check_verdict_counts(t, what);
         if (!streq(inc, full))
                 TEST_FAIL("after %s, incremental differs from full:\n--- incremental\n%s\n--- full\n%s", what, inc, full);
 }

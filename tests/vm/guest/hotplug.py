@@ -160,7 +160,10 @@ class Run:
         props = add[3]
         group = sorted(os.listdir(f"/sys/bus/pci/devices/{addr}/iommu_group/devices"))
         gnum = int(os.path.basename(os.readlink(f"/sys/bus/pci/devices/{addr}/iommu_group")))
-        pred = sorted(str(x) for x in props["PredictedKernelGroup"])
+        # a device names its predicted group by the leader; the members are in PredictedKernelGroups
+        leader = str(props["PredictedKernelGroup"])
+        pred = next((sorted(str(x) for x in g) for g in self.pci_prop("PredictedKernelGroups")
+                     if g and str(g[0]) == leader), [])
         msgs.append(f"add {addr}: InterfacesAdded {dt:.2f} s after the uevent")
         if dt > LIMIT:
             raise AssertionError(f"InterfacesAdded for {addr} came {dt:.2f} s after the kernel's uevent (limit {LIMIT} s)")
