@@ -735,6 +735,36 @@ static bool pci_degraded(void *data) {
  * host. */
 #define PCI_METRICS_UNSAFE_MAX 32U
 
+/* Kernel IOMMU groups whose members are not exactly one isolation group. */
+static size_t kernel_groups_not_isolation(const PciTopology *t) {
+        size_t n = 0, i = 0;
+        PciKernelGroup *kg;
+
+        if (!t->kernel_groups_known)
+                return 0;
+        while (pci_map_iterate(t->kgroups, &i, NULL, (void **) &kg)) {
+                const PciGroup *iso = NULL;
+                size_t members = 0;
+                bool same = true;
+
+                STRV_FOREACH(a, kg->addresses) {
+                        const PciDev *d = pci_topology_find(t, *a);
+
+                        if (!d) {
+                                same = false;
+                                break;
+                        }
+                        if (members++ == 0)
+                                iso = d->group[PCI_GROUPING_ISOLATION];
+                        else if (d->group[PCI_GROUPING_ISOLATION] != iso)
+                                same = false;
+                }
+                if (!same || !iso || iso->n_members != members)
+                        n++;
+        }
+        return n;
+}
+
 static int pci_metrics(void *data, MetricsWriter *w) {
         PciArea *a = data;
         const PciTopology *t = a->topo;
@@ -749,11 +779,8 @@ static int pci_metrics(void *data, MetricsWriter *w) {
                 counts[d->verdict]++;
                 if (d->verdict == PCI_VERDICT_UNSAFE && strv_extend(&unsafe, d->address) < 0)
                         return -ENOMEM;
-                /* Each kernel group once, through its first member. */
-                if (d->kernel_group >= 0 && d->kernel_members && d->kernel_members[0] &&
-                    streq(d->kernel_members[0], d->address) && !pci_strv_equal(d->kernel_members, d->iso_members))
-                        not_isolation++;
         }
+        not_isolation = kernel_groups_not_isolation(t);
         r = metrics_sample(w, "hwsecd_pci_loading", NULL, a->loading, "1 while the first PCI audit runs.");
         for (PciVerdict v = 0; r >= 0 && v < _PCI_VERDICT_MAX; v++)
                 r = metrics_sample(w, "hwsecd_pci_devices", METRICS_LABELS({ "verdict", pci_verdict_to_string(v) }),
