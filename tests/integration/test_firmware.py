@@ -538,7 +538,8 @@ def test_restart_with_jobs_pending(host, bus, polkit, daemon, hwsecctl):
     d = daemon(host)
     polkit.allow(*ALL_ACTIONS)
     stage_file(host, 'pkg', PKG)
-    soon = schedule(d, 'pkg', now_usec() + 2 * 10**6)
+    # Due after the restart, however slow the machine (valgrind, load): scaled like every wait.
+    soon = schedule(d, 'pkg', now_usec() + int(scaled(2) * 10**6))
     later = schedule(d, 'pkg', now_usec() + 3600 * 10**6)
     assert d.stop() == 0
     d.start()
