@@ -316,6 +316,12 @@ def test_fd_flood_under_low_rlimit_keeps_the_bus(host, bus, polkit, daemon):
             assert busy_replies() >= 240
             assert len(polkit.mock.GetMethodCalls('CheckAuthorization')) <= 16
             assert d.iface().Describe()
+        else:
+            # The other acceptable outcome (seen under valgrind, whose own fds count against the
+            # lowered limit): it said why and exited for systemd to restart it, with no memory error.
+            assert '0c7e5a1f4b6d4e0f9d6b2a8c3e1f5a05' in d.log()
+            assert d.proc.returncode != 99, d.log()
+            d.expected_exit = d.proc.returncode
     finally:
         polkit.release()
         for c in conns:
