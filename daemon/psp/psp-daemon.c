@@ -294,34 +294,18 @@ static void publish(PspArea *a) {
 }
 
 /* A re-read is complete: announce it, and answer the Refresh() calls that waited for it. */
-/* Answers the Refresh() calls that a status read of this generation (or a later one) answers:
- * each was asked for by a re-read that started no earlier than its call. */
-static void answer_waiting(PspArea *a, uint64_t generation) {
-        size_t n = 0;
-
+static void reread_finished(PspArea *a) {
+        (void) bus_psp_emit_changed(a);
+        /* every area hears of it, and the readiness checks */
+        publish(a);
         for (size_t i = 0; i < a->n_waiting; i++) {
-                if (a->waiting_generation[i] > generation) {
-                        a->waiting[n] = a->waiting[i];
-                        a->waiting_generation[n++] = a->waiting_generation[i];
-                        continue;
-                }
                 int r = sd_bus_reply_method_return(a->waiting[i], NULL);
                 if (r < 0)
                         log_debug_errno(r, "Failed to answer Refresh(), the caller may have gone: %m");
                 sd_bus_message_unref(a->waiting[i]);
         }
-        a->n_waiting = n;
-        if (n == 0) {
-                a->waiting = mfree(a->waiting);
-                a->waiting_generation = mfree(a->waiting_generation);
-        }
-}
-
-static void reread_finished(PspArea *a) {
-        (void) bus_psp_emit_changed(a);
-        /* every area hears of it, and the readiness checks */
-        publish(a);
-        answer_waiting(a, UINT64_MAX);
+        a->waiting = mfree(a->waiting);
+        a->n_waiting = 0;
 }
 
 /* One status read on the worker thread: its input and its result. */
@@ -383,21 +367,10 @@ static void on_status_read(Worker *w, void *data) {
 
         if (s->generation != a->status_generation) {
                 /* the device went away meanwhile (already announced), or a newer read was asked
-                 * for while this one ran: this result is not the last word */
+                 * for while this one ran: this result is stale */
+                log_debug("Dropping the result of PSP status read %" PRIu64 ", re-read %" PRIu64 " replaced it.",
+                          s->generation, a->status_generation);
                 a->status_worker = worker_free(a->status_worker);
-                if (!a->dev_sev) {
-                        log_debug("Dropping the result of PSP status read %" PRIu64 ": /dev/sev went away.",
-                                  s->generation);
-                        return;
-                }
-                /* Still a real read of the device: show it, and answer the calls it covers, so that
-                 * re-reads asked for faster than the PSP answers never starve a caller. */
-                log_debug("PSP status read %" PRIu64 " done; re-read %" PRIu64 " follows.", s->generation,
-                          a->status_generation);
-                set_status(a, &s->result);
-                (void) bus_psp_emit_changed(a);
-                publish(a);
-                answer_waiting(a, s->generation);
                 if (!a->reread_queued)
                         return;
                 a->reread_queued = false;
@@ -424,7 +397,6 @@ int psp_reread(PspArea *a, const char *exclude) {
                 set_status(a, NULL);
         } else if (worker_running(a->status_worker)) {
                 a->reread_queued = true;        /* on_status_read() starts it */
-                log_debug("A PSP status read is running; re-read %" PRIu64 " is queued.", a->status_generation);
                 return 1;
         } else {
                 r = start_status_read(a);
@@ -438,19 +410,10 @@ int psp_reread(PspArea *a, const char *exclude) {
 int psp_refresh_wait(PspArea *a, sd_bus_message *msg) {
         sd_bus_message **w;
 
-        uint64_t *g;
-
         w = reallocarray(a->waiting, a->n_waiting + 1, sizeof *w);
         if (!w)
                 return -ENOMEM;
         a->waiting = w;
-        g = reallocarray(a->waiting_generation, a->n_waiting + 1, sizeof *g);
-        if (!g)
-                return -ENOMEM;
-        a->waiting_generation = g;
-        /* psp_reread() numbered the re-read this call asked for; a read that started earlier
-         * does not answer it. */
-        a->waiting_generation[a->n_waiting] = a->status_generation;
         a->waiting[a->n_waiting++] = sd_bus_message_ref(msg);
         return 0;
 }
@@ -527,7 +490,6 @@ static void psp_free(void *data) {
         for (size_t i = 0; i < a->n_waiting; i++)
                 sd_bus_message_unref(a->waiting[i]);
         free(a->waiting);
-        free(a->waiting_generation);
         sd_bus_slot_unref(a->slot);
         free(a->vtable);
         bus_property_cache_done(&a->properties);

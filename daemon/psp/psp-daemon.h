@@ -52,7 +52,6 @@ struct PspArea {
         uint64_t status_generation;     /* bumped by every re-read; a result of an older one is dropped */
         bool reread_queued;             /* a re-read came while the worker ran: read again after it */
         sd_bus_message **waiting;       /* Refresh() calls answered when the re-read is complete */
-        uint64_t *waiting_generation;   /* per call: the first status read that answers it */
         size_t n_waiting;
 
 };
