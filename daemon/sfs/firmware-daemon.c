@@ -143,7 +143,6 @@ int firmware_save(FirmwareArea *a) {
  * that nothing is lost silently. Returns the path, or NULL if it could not be written. */
 static char *firmware_keep_dropped(char **dropped) {
         _cleanup_free_ char *name = NULL, *path = NULL, *text = NULL;
-        _cleanup_strv_free_ char **l = NULL;
         char stamp[32];
         struct tm tm;
         time_t t = time(NULL);
@@ -224,7 +223,7 @@ static char *cancel_marker_path(uint32_t id) {
 }
 
 static int cancel_marker_create(uint32_t id) {
-        _cleanup_free_ char *path = cancel_marker_path(id), *dir = NULL;
+        _cleanup_free_ char *path = cancel_marker_path(id);
         _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
 
         if (!path)

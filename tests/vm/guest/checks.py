@@ -202,8 +202,8 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
 
 def completion():
     verbs = complete("hwsecctl ")
-    want = sorted(["status", "psp", "check", "asid", "firmware", "pci", "--json", "--no-ask-password", "--help",
-                   "--version"])
+    want = sorted(["status", "psp", "check", "asid", "firmware", "pci", "metrics", "--json", "--no-ask-password",
+                   "--help", "--version"])
     check(verbs == want, f"hwsecctl <TAB> gives {verbs}")
     check(complete("hwsecctl fi") == ["firmware"], "hwsecctl fi<TAB> does not give firmware")
     addrs = complete("hwsecctl pci check ")
