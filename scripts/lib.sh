@@ -8,6 +8,7 @@ HWSEC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 #   dbus-daemon, dbus-bin: the private bus the tests run on
 #   pciutils: lspci, the oracle for ACS decoding; libpci-dev: the daemon reads config space with libpci
 #   polkitd, pkexec, libxml2-utils: validating the polkit policy
+#   libxml2-dev: the libvirt hook parses the domain XML with libxml2
 #   debhelper, lintian, fakeroot, dpkg-dev: building and checking the Debian package (scripts/build-deb)
 #   systemd: systemd-analyze (unit checks) and systemd-hostnamed (benchmark peer)
 #   valgrind, clang, libclang-rt-14-dev: leak checks and libFuzzer
@@ -25,7 +26,7 @@ HWSEC_PACKAGES=(
         libsystemd-dev libudev-dev libpci-dev libjson-c-dev
         umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi
         python3-dbus python3-dbusmock python3-pytest
-        dbus dbus-daemon dbus-bin pciutils polkitd pkexec libxml2-utils
+        dbus dbus-daemon dbus-bin pciutils polkitd pkexec libxml2-utils libxml2-dev
         systemd valgrind libclang-rt-14-dev util-linux
         bash-completion man-db debhelper lintian fakeroot dpkg-dev
         mmdebstrap qemu-system-x86 ipxe-qemu zstd e2fsprogs
